@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "imds-emulator",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "imds-emulator", targets: ["imds-emulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibevent",
+            pkgConfig: "libevent",
+            providers: [.apt(["libevent-dev"])]
+        ),
+        .target(
+            name: "IMDSCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "EventHTTP",
+            dependencies: ["CLibevent", "IMDSCore"]
+        ),
+        .executableTarget(
+            name: "imds-emulator",
+            dependencies: [
+                "IMDSCore",
+                "EventHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(
+            name: "IMDSCoreTests",
+            dependencies: ["IMDSCore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,164 @@
+import CLibevent
+import Glibc
+import IMDSCore
+
+/// The IMDS listener: libevent's evhttp turned into `Request` values in and `Response` values
+/// out. Everything protocol-specific happens in the core; this file only moves bytes, adds the
+/// framing every IMDS response carries, and times the exchange for the access log.
+public final class HTTPServer {
+    public typealias Handler = (Request) -> Response
+    public typealias AccessHandler = (AccessRecord) -> Void
+
+    private let loop: EventLoop
+    private let http: OpaquePointer
+    private let handler: Handler
+    private let onAccess: AccessHandler
+    private let clock: any WallClock
+    private var bound: [OpaquePointer] = []
+    private var dateCache = DateHeaderCache()
+    /// Replies handed to libevent whose last byte has not been written yet.
+    public private(set) var repliesInFlight = 0
+
+    public init(loop: EventLoop, limits: ServerLimits = ServerLimits(), clock: any WallClock,
+                handler: @escaping Handler, onAccess: @escaping AccessHandler) throws(EventError) {
+        guard let http = evhttp_new(loop.base) else { throw EventError("cannot create the HTTP server") }
+        self.loop = loop
+        self.http = http
+        self.handler = handler
+        self.onAccess = onAccess
+        self.clock = clock
+        let every = EVHTTP_REQ_GET.rawValue | EVHTTP_REQ_POST.rawValue | EVHTTP_REQ_HEAD.rawValue
+            | EVHTTP_REQ_PUT.rawValue | EVHTTP_REQ_DELETE.rawValue | EVHTTP_REQ_OPTIONS.rawValue
+            | EVHTTP_REQ_TRACE.rawValue | EVHTTP_REQ_CONNECT.rawValue | EVHTTP_REQ_PATCH.rawValue
+        // Let every method reach the core, which answers 405 the way IMDS does.
+        evhttp_set_allowed_methods(http, UInt16(every))
+        evhttp_set_timeout(http, Int32(limits.timeoutSeconds))
+        evhttp_set_max_headers_size(http, Int(limits.maxHeaderBytes))
+        evhttp_set_max_body_size(http, Int(limits.maxBodyBytes))
+        evhttp_set_gencb(http, { req, ctx in
+            guard let req, let ctx else { return }
+            Unmanaged<HTTPServer>.fromOpaque(ctx).takeUnretainedValue().serve(req)
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    deinit {
+        evhttp_free(http)
+    }
+
+    /// Binds one address and returns the one actually bound (port 0 becomes a real port).
+    @discardableResult
+    public func listen(_ address: ListenAddress) throws(EventError) -> ListenAddress {
+        guard let socket = evhttp_bind_socket_with_handle(http, address.host, UInt16(address.port)) else {
+            throw EventError("cannot listen on \(address): \(String(cString: strerror(errno)))")
+        }
+        bound.append(socket)
+        let fd = evhttp_bound_socket_get_fd(socket)
+        return ListenAddress(host: address.host, port: SocketOptions.localPort(fd) ?? address.port)
+    }
+
+    /// Closes the listening sockets; connections already accepted are still served.
+    public func stopAccepting() {
+        for socket in bound { evhttp_del_accept_socket(http, socket) }
+        bound.removeAll()
+    }
+
+    private func serve(_ req: OpaquePointer) {
+        let started = Monotonic.microseconds()
+        let request = Self.request(from: req)
+        let response = handler(request)
+        let bytes = send(response, to: req, isHead: request.method == .head)
+        onAccess(AccessRecord(
+            time: clock.now(), client: request.clientAddress, port: request.clientPort,
+            method: Self.methodName(req), path: request.target, status: response.status, bytes: bytes,
+            durationMicroseconds: Int(Monotonic.microseconds() - started),
+            userAgent: request.headers["User-Agent"] ?? "", annotation: response.annotation))
+    }
+
+    private func send(_ response: Response, to req: OpaquePointer, isHead: Bool) -> Int {
+        let out = evhttp_request_get_output_headers(req)
+        for (name, value) in response.headers {
+            evhttp_add_header(out, name, value)
+        }
+        let body = response.body
+        evhttp_add_header(out, "Content-Length", String(body.utf8.count))
+        evhttp_add_header(out, "Date", dateCache.header(for: clock.now()))
+        evhttp_add_header(out, "Server", "EC2ws")
+        evhttp_add_header(out, "Connection", "close")
+        if !body.isEmpty {
+            var body = body
+            body.withUTF8 { buf in
+                _ = evbuffer_add(evhttp_request_get_output_buffer(req), buf.baseAddress, buf.count)
+            }
+        }
+        if let hops = response.hopLimit, let conn = evhttp_request_get_connection(req),
+           let bev = evhttp_connection_get_bufferevent(conn) {
+            SocketOptions.setHopLimit(bufferevent_getfd(bev), hops)
+        }
+        repliesInFlight += 1
+        evhttp_request_set_on_complete_cb(req, { _, ctx in
+            guard let ctx else { return }
+            Unmanaged<HTTPServer>.fromOpaque(ctx).takeUnretainedValue().repliesInFlight -= 1
+        }, Unmanaged.passUnretained(self).toOpaque())
+        evhttp_send_reply(req, Int32(response.status), response.reason, nil)
+        return isHead ? 0 : body.utf8.count
+    }
+
+    private static func request(from req: OpaquePointer) -> Request {
+        var headers = HTTPHeaders()
+        if let input = evhttp_request_get_input_headers(req) {
+            var field = imds_headers_first(input)
+            while let f = field {
+                if let key = f.pointee.key, let value = f.pointee.value {
+                    headers.add(String(cString: key), String(cString: value))
+                }
+                field = imds_headers_next(f)
+            }
+        }
+        var address = ""
+        var port = 0
+        if let conn = evhttp_request_get_connection(req) {
+            var host: UnsafeMutablePointer<CChar>?
+            var p: UInt16 = 0
+            evhttp_connection_get_peer(conn, &host, &p)
+            if let host { address = String(cString: host) }
+            port = Int(p)
+        }
+        let target = evhttp_request_get_uri(req).map { String(cString: $0) } ?? "/"
+        return Request(method: method(req), target: target, headers: headers, clientAddress: address, clientPort: port)
+    }
+
+    private static func method(_ req: OpaquePointer) -> HTTPMethod {
+        switch evhttp_request_get_command(req) {
+        case EVHTTP_REQ_GET: return .get
+        case EVHTTP_REQ_HEAD: return .head
+        case EVHTTP_REQ_PUT: return .put
+        case EVHTTP_REQ_POST: return .post
+        case EVHTTP_REQ_DELETE: return .delete
+        case EVHTTP_REQ_OPTIONS: return .options
+        case EVHTTP_REQ_PATCH: return .patch
+        case EVHTTP_REQ_TRACE: return .trace
+        case EVHTTP_REQ_CONNECT: return .connect
+        default: return .other
+        }
+    }
+
+    private static func methodName(_ req: OpaquePointer) -> String {
+        let m = method(req)
+        return m == .other ? "OTHER" : m.rawValue
+    }
+}
+
+/// The `Date` header changes once a second; formatting it once per second, not per request.
+struct DateHeaderCache {
+    private var second = -1.0
+    private var value = ""
+
+    mutating func header(for now: Timestamp) -> String {
+        let whole = now.wholeSeconds.secondsSinceEpoch
+        if whole != second {
+            second = whole
+            value = now.rfc1123
+        }
+        return value
+    }
+}

@@ -1,0 +1,58 @@
+import Glibc
+
+/// The few socket options IMDS emulation needs, on a descriptor libevent owns.
+enum SocketOptions {
+    /// EC2 sends token replies with the instance's hop limit as IP TTL (IPv6 hop limit), so
+    /// that a client one router too far never sees them and times out.
+    static func setHopLimit(_ fd: Int32, _ hops: Int) {
+        var value = Int32(hops)
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        switch family(fd) {
+        case Int32(AF_INET6):
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_UNICAST_HOPS, &value, size)
+            // An IPv4-mapped client on a dual-stack socket is reached over IPv4.
+            setsockopt(fd, Int32(IPPROTO_IP), IP_TTL, &value, size)
+        default:
+            setsockopt(fd, Int32(IPPROTO_IP), IP_TTL, &value, size)
+        }
+    }
+
+    static func family(_ fd: Int32) -> Int32 {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return ok == 0 ? Int32(storage.ss_family) : -1
+    }
+
+    static func localPort(_ fd: Int32) -> Int? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard ok == 0 else { return nil }
+        switch Int32(storage.ss_family) {
+        case Int32(AF_INET):
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            }
+        case Int32(AF_INET6):
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+            }
+        default:
+            return nil
+        }
+    }
+}
+
+/// Microseconds on the monotonic clock, for durations only.
+enum Monotonic {
+    static func microseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+}

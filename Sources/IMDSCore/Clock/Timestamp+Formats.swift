@@ -1,0 +1,53 @@
+extension Timestamp {
+    /// `2026-11-21T22:29:05Z`: the only form IMDS uses for `LastUpdated` and `Expiration`;
+    /// botocore parses it with a strict `strptime`, so no fraction may appear.
+    public var iso8601: String {
+        let c = CivilTime(self)
+        return "\(c.year)-\(pad2(c.month))-\(pad2(c.day))T\(pad2(c.hour)):\(pad2(c.minute)):\(pad2(c.second))Z"
+    }
+
+    /// `2026-11-21T22:29:05.123Z`: access-log precision.
+    public var iso8601Milliseconds: String {
+        let c = CivilTime(self)
+        let ms = c.millisecond < 10 ? "00\(c.millisecond)" : (c.millisecond < 100 ? "0\(c.millisecond)" : "\(c.millisecond)")
+        return "\(c.year)-\(pad2(c.month))-\(pad2(c.day))T\(pad2(c.hour)):\(pad2(c.minute)):\(pad2(c.second)).\(ms)Z"
+    }
+
+    /// `Sat, 21 Nov 2026 22:29:05 GMT`: the HTTP date of `Date` and `Last-Modified`.
+    public var rfc1123: String {
+        let c = CivilTime(self)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        return "\(days[c.weekday]), \(pad2(c.day)) \(months[c.month - 1]) \(c.year) \(pad2(c.hour)):\(pad2(c.minute)):\(pad2(c.second)) GMT"
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SSZ`, optionally with a fraction; what `check` reads back.
+    public init?(iso8601 text: String) {
+        let b = Array(text.utf8)
+        guard b.count >= 20, b.last == UInt8(ascii: "Z"), b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+              b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var n = 0
+            for i in range {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) else { return nil }
+                n = n * 10 + Int(b[i] - UInt8(ascii: "0"))
+            }
+            return n
+        }
+        guard let y = number(0..<4), let mo = number(5..<7), let d = number(8..<10), let h = number(11..<13),
+              let mi = number(14..<16), let s = number(17..<19),
+              var t = CivilTime.timestamp(year: y, month: mo, day: d, hour: h, minute: mi, second: s) else { return nil }
+        if b.count > 20 {
+            guard b[19] == UInt8(ascii: "."), let frac = number(20..<(b.count - 1)) else { return nil }
+            var scale = 1.0
+            for _ in 20..<(b.count - 1) { scale *= 10 }
+            t.secondsSinceEpoch += Double(frac) / scale
+        } else if b.count != 20 {
+            return nil
+        }
+        self = t
+    }
+}
+
+@inline(__always)
+private func pad2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

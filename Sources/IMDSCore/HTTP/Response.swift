@@ -1,0 +1,40 @@
+/// What the core answers. The adapter adds the transport framing every IMDS response carries
+/// (`Content-Length`, `Date`, `Server: EC2ws`, `Connection: close`) and writes it.
+public struct Response: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: String
+    /// IP TTL / hop limit to set on the reply packets; EC2 does this for token PUTs only.
+    public var hopLimit: Int?
+    /// What the access log should say about this exchange beyond the HTTP facts.
+    public var annotation: AccessAnnotation
+
+    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: String = "", hopLimit: Int? = nil,
+                annotation: AccessAnnotation = AccessAnnotation()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.hopLimit = hopLimit
+        self.annotation = annotation
+    }
+
+    public var reason: String { HTTPStatus.reason(for: status) }
+}
+
+/// The parts of an access record only the core knows.
+public struct AccessAnnotation: Sendable, Equatable {
+    public var imdsVersion: IMDSVersion
+    public var role: String?
+    public var accessKeyId: String?
+
+    public init(imdsVersion: IMDSVersion = .none, role: String? = nil, accessKeyId: String? = nil) {
+        self.imdsVersion = imdsVersion
+        self.role = role
+        self.accessKeyId = accessKeyId
+    }
+}
+
+/// How a request was authorised: with an IMDSv2 session token, tokenless (IMDSv1), or not at all.
+public enum IMDSVersion: String, Sendable {
+    case v1, v2, none
+}

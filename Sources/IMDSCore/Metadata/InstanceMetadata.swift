@@ -1,0 +1,58 @@
+import Foundation
+
+/// The facts of the emulated instance. The defaults describe one plausible, self-consistent
+/// instance (one account, one region, an AZ in that region, a private address whose host name
+/// follows EC2's naming), so tools that cross-check values (cloud-init, botocore deriving the
+/// region from the AZ) agree with each other.
+public struct InstanceMetadata: Sendable, Equatable {
+    public var accountId = "123456789012"
+    public var region = "us-east-1"
+    public var availabilityZone: String?      // nil: region + "a"
+    public var availabilityZoneId: String?    // nil: derived from the region
+    public var instanceId = "i-0123456789abcdef0"
+    public var instanceType = "t3.micro"
+    public var amiId = "ami-0abcdef1234567890"
+    public var architecture = "x86_64"
+    public var localIPv4 = "172.31.16.10"
+    public var mac = "0e:1a:2b:3c:4d:5e"
+    public var hostname: String?               // nil: ip-172-31-16-10.<region domain>
+    public var securityGroups = ["default"]
+    public var reservationId = "r-0123456789abcdef0"
+    public var tags: [(key: String, value: String)] = []
+    public var userData: String?
+    /// When the instance was "launched": the identity document's `pendingTime`.
+    public var pendingTime: Timestamp?
+
+    public init() {}
+
+    public var resolvedAvailabilityZone: String { availabilityZone ?? region + "a" }
+
+    public var resolvedAvailabilityZoneId: String {
+        if let id = availabilityZoneId { return id }
+        // AZ ids abbreviate the region (us-east-1 → use1) and number the zone.
+        let parts = region.split(separator: "-")
+        let short = parts.count == 3
+            ? "\(parts[0])\(parts[1].first.map(String.init) ?? "")\(parts[2])"
+            : region.replacingOccurrences(of: "-", with: "")
+        let letter = resolvedAvailabilityZone.last.flatMap { $0.asciiValue } ?? UInt8(ascii: "a")
+        let index = Int(letter) - Int(UInt8(ascii: "a")) + 1
+        return "\(short)-az\(max(1, index))"
+    }
+
+    /// EC2's private DNS name: `ec2.internal` in us-east-1, `<region>.compute.internal` elsewhere.
+    public var resolvedHostname: String {
+        if let h = hostname { return h }
+        let domain = region == "us-east-1" ? "ec2.internal" : "\(region).compute.internal"
+        return "ip-" + localIPv4.replacingOccurrences(of: ".", with: "-") + "." + domain
+    }
+
+    public static func == (lhs: InstanceMetadata, rhs: InstanceMetadata) -> Bool {
+        lhs.accountId == rhs.accountId && lhs.region == rhs.region && lhs.availabilityZone == rhs.availabilityZone
+            && lhs.availabilityZoneId == rhs.availabilityZoneId && lhs.instanceId == rhs.instanceId
+            && lhs.instanceType == rhs.instanceType && lhs.amiId == rhs.amiId && lhs.architecture == rhs.architecture
+            && lhs.localIPv4 == rhs.localIPv4 && lhs.mac == rhs.mac && lhs.hostname == rhs.hostname
+            && lhs.securityGroups == rhs.securityGroups && lhs.reservationId == rhs.reservationId
+            && lhs.tags.elementsEqual(rhs.tags, by: { $0 == $1 }) && lhs.userData == rhs.userData
+            && lhs.pendingTime == rhs.pendingTime
+    }
+}

@@ -1,0 +1,56 @@
+extension MetadataTree {
+    /// The tree EC2 serves for an instance with these facts and this instance-profile role.
+    public static func instance(_ m: InstanceMetadata, role: String, pendingTime: Timestamp) -> MetadataTree {
+        var t = MetadataTree()
+        let md = "meta-data/"
+        let az = m.resolvedAvailabilityZone
+        let hostname = m.resolvedHostname
+        t.insert(md + "ami-id", .text(m.amiId))
+        t.insert(md + "ami-launch-index", .text("0"))
+        t.insert(md + "ami-manifest-path", .text("(unknown)"))
+        t.insert(md + "block-device-mapping/ami", .text("/dev/xvda"))
+        t.insert(md + "block-device-mapping/root", .text("/dev/xvda"))
+        t.insert(md + "events/maintenance/history", .text("[]"))
+        t.insert(md + "events/maintenance/scheduled", .text("[]"))
+        t.insert(md + "hostname", .text(hostname))
+        t.insert(md + "iam/info", .instanceProfileInfo)
+        t.insert(md + "iam/security-credentials/" + role, .credentials(role: role))
+        t.insert(md + "instance-action", .text("none"))
+        t.insert(md + "instance-id", .text(m.instanceId))
+        t.insert(md + "instance-life-cycle", .text("on-demand"))
+        t.insert(md + "instance-type", .text(m.instanceType))
+        t.insert(md + "local-hostname", .text(hostname))
+        t.insert(md + "local-ipv4", .text(m.localIPv4))
+        t.insert(md + "mac", .text(m.mac))
+        let nic = md + "network/interfaces/macs/\(m.mac)/"
+        t.insert(nic + "device-number", .text("0"))
+        t.insert(nic + "local-hostname", .text(hostname))
+        t.insert(nic + "local-ipv4s", .text(m.localIPv4))
+        t.insert(nic + "mac", .text(m.mac))
+        t.insert(nic + "owner-id", .text(m.accountId))
+        t.insert(nic + "security-groups", .text(m.securityGroups.joined(separator: "\n")))
+        t.insert(md + "placement/availability-zone", .text(az))
+        t.insert(md + "placement/availability-zone-id", .text(m.resolvedAvailabilityZoneId))
+        t.insert(md + "placement/region", .text(m.region))
+        t.insert(md + "profile", .text("default-hvm"))
+        t.insert(md + "reservation-id", .text(m.reservationId))
+        t.insert(md + "security-groups", .text(m.securityGroups.joined(separator: "\n")))
+        t.insert(md + "services/domain", .text("amazonaws.com"))
+        t.insert(md + "services/partition", .text(Self.partition(of: m.region)))
+        for tag in m.tags {
+            t.insert(md + "tags/instance/" + tag.key, .text(tag.value))
+        }
+        t.insert("dynamic/instance-identity/document", .text(IdentityDocument.json(m, pendingTime: pendingTime).imdsPretty))
+        if let userData = m.userData {
+            t.insert("user-data", .userData(userData))
+        }
+        t.seal()
+        return t
+    }
+
+    static func partition(of region: String) -> String {
+        if region.hasPrefix("cn-") { return "aws-cn" }
+        if region.hasPrefix("us-gov-") { return "aws-us-gov" }
+        return "aws"
+    }
+}

@@ -1,0 +1,95 @@
+extension IMDSService {
+    static let tokenHeader = "X-aws-ec2-metadata-token"
+
+    /// Every path but the token endpoint: authorise, then route into the tree.
+    func metadataEndpoint(_ request: Request, path: RequestPath) -> Response {
+        guard request.method == .get || request.method == .head else {
+            return Response(status: 405, headers: HTTPHeaders([("Allow", "GET, HEAD"), ("Content-Type", "text/plain")]))
+        }
+        let version: IMDSVersion
+        var headers = HTTPHeaders()
+        if let token = request.headers[Self.tokenHeader] {
+            // A bad token is refused even when tokens are optional, as EC2 does (rule 5).
+            guard case .valid(let secondsLeft) = tokens.check(token, now: clock.now()) else {
+                return ErrorPage.response(401)
+            }
+            version = .v2
+            headers.add(Self.ttlHeader, String(secondsLeft))
+        } else if settings.imdsv1Enabled {
+            version = .v1
+        } else {
+            return ErrorPage.response(401, annotation: AccessAnnotation(imdsVersion: .v1))
+        }
+        let annotation = AccessAnnotation(imdsVersion: version)
+
+        guard let apiVersion = path.version else {
+            return text(APIVersions.listing, headers: headers, annotation: annotation)
+        }
+        guard APIVersions.known.contains(String(apiVersion)) else {
+            return ErrorPage.response(404, headers: headers, annotation: annotation)
+        }
+        let trailingSlash = path.rest.hasSuffix("/")
+        let key = trailingSlash ? String(path.rest.dropLast()) : String(path.rest)
+        if path.bareVersion {
+            return redirect(request, to: "/\(apiVersion)/", headers: headers, annotation: annotation)
+        }
+        switch tree.node(at: key) {
+        case nil:
+            return ErrorPage.response(404, headers: headers, annotation: annotation)
+        case .directory(let listing)?:
+            // Top-level parts (`meta-data`, `dynamic`) are listed without a slash and served
+            // as they are named; deeper directories need the slash or get a redirect to it.
+            if trailingSlash || key.isEmpty || !key.contains("/") {
+                return text(listing, headers: headers, annotation: annotation)
+            }
+            return redirect(request, to: "/\(apiVersion)/\(key)/", headers: headers, annotation: annotation)
+        case .leaf(let content)?:
+            return leaf(content, headers: headers, annotation: annotation)
+        }
+    }
+
+    private func leaf(_ content: MetadataTree.Content, headers: HTTPHeaders, annotation: AccessAnnotation) -> Response {
+        switch content {
+        case .text(let value):
+            return text(value, headers: headers, annotation: annotation)
+        case .userData(let data):
+            var headers = headers
+            headers.add("Content-Type", "application/octet-stream")
+            headers.add("Accept-Ranges", "none")
+            headers.add("Last-Modified", startTime.rfc1123)
+            return Response(status: 200, headers: headers, body: data, annotation: annotation)
+        case .credentials(let role):
+            guard let set = credentials, !set.isExpired(at: clock.now()) else {
+                // Never hand out an expired set; clients retry or move down their chain.
+                return ErrorPage.response(500, headers: headers, annotation: annotation)
+            }
+            var annotation = annotation
+            annotation.role = role
+            annotation.accessKeyId = set.accessKeyId
+            return text(credentialBody, headers: headers, lastModified: set.lastUpdated, annotation: annotation)
+        case .instanceProfileInfo:
+            guard let set = credentials else {
+                return ErrorPage.response(500, headers: headers, annotation: annotation)
+            }
+            return text(profileInfoBody, headers: headers, lastModified: set.lastUpdated, annotation: annotation)
+        }
+    }
+
+    private func text(_ body: String, headers: HTTPHeaders, lastModified: Timestamp? = nil,
+                      annotation: AccessAnnotation) -> Response {
+        var headers = headers
+        headers.add("Content-Type", "text/plain")
+        headers.add("Accept-Ranges", "none")
+        headers.add("Last-Modified", (lastModified ?? startTime).rfc1123)
+        return Response(status: 200, headers: headers, body: body, annotation: annotation)
+    }
+
+    /// 301 to the slash form, as an absolute URL on the host the client asked for.
+    private func redirect(_ request: Request, to path: String, headers: HTTPHeaders,
+                          annotation: AccessAnnotation) -> Response {
+        var headers = headers
+        let host = request.headers["Host"] ?? "169.254.169.254"
+        headers.add("Location", "http://\(host)\(path)")
+        return Response(status: 301, headers: headers, annotation: annotation)
+    }
+}

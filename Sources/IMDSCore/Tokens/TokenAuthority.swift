@@ -1,0 +1,69 @@
+import Crypto
+
+/// Issues and checks IMDSv2 session tokens without remembering them.
+///
+/// A token is `version ‖ expiry ‖ nonce ‖ HMAC-SHA256(key, version ‖ expiry ‖ nonce)[0..<24]`,
+/// 40 bytes, written in URL-safe base64: 56 characters ending in `==` and starting `AQAE`, the
+/// shape of real tokens. A flood of token requests therefore costs no memory, and a second
+/// process holding the same key (a restart with `--state-dir`, a replica) accepts live tokens.
+public struct TokenAuthority: Sendable {
+    public static let keyLength = 32
+    public static let maximumTTL = 21600
+
+    private static let prefix: [UInt8] = [0x01, 0x00, 0x04]
+    private static let expiryLength = 6   // milliseconds since the epoch, big-endian
+    private static let nonceLength = 7
+    private static let tagLength = 24
+    private static let tokenLength = prefix.count + expiryLength + nonceLength + tagLength
+
+    private let key: SymmetricKey
+
+    public init(key: [UInt8]) {
+        self.key = SymmetricKey(data: key)
+    }
+
+    /// A new token valid for `ttl` whole seconds from `now`.
+    public func issue(ttl: Int, now: Timestamp, random: RandomSource) -> String {
+        let expiryMillis = UInt64(max(0, (now.secondsSinceEpoch + Double(ttl)) * 1000))
+        var bytes = Self.prefix
+        for shift in stride(from: (Self.expiryLength - 1) * 8, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: expiryMillis >> UInt64(shift)))
+        }
+        bytes += random.bytes(Self.nonceLength)
+        bytes += tag(bytes)
+        return Base64URL.encode(bytes)
+    }
+
+    /// The outcome of presenting a token.
+    public enum Verdict: Equatable, Sendable {
+        case valid(secondsLeft: Int)
+        case expired
+        case invalid
+    }
+
+    public func check(_ token: String, now: Timestamp) -> Verdict {
+        guard token.utf8.count == 56, let bytes = Base64URL.decode(token), bytes.count == Self.tokenLength,
+              bytes.starts(with: Self.prefix) else { return .invalid }
+        let signedEnd = Self.tokenLength - Self.tagLength
+        let expected = tag(Array(bytes[0..<signedEnd]))
+        guard constantTimeEqual(expected, Array(bytes[signedEnd...])) else { return .invalid }
+        var expiryMillis: UInt64 = 0
+        for b in bytes[Self.prefix.count..<(Self.prefix.count + Self.expiryLength)] {
+            expiryMillis = expiryMillis << 8 | UInt64(b)
+        }
+        let left = Double(expiryMillis) / 1000 - now.secondsSinceEpoch
+        guard left > 0 else { return .expired }
+        return .valid(secondsLeft: Int(left.rounded(.up)))
+    }
+
+    private func tag(_ message: [UInt8]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: key)).prefix(Self.tagLength).map { $0 }
+    }
+}
+
+func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    var diff: UInt8 = 0
+    for i in a.indices { diff |= a[i] ^ b[i] }
+    return diff == 0
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import EventHTTP
+import Foundation
+import IMDSCore
+
+/// `imds-emulator check URL`: walks the path every SDK walks (token, role, credentials) and
+/// checks what comes back, so it serves as a Docker health check and as a first diagnosis.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Fetch a token, the role and its credentials from URL and validate them; exit 0 or 1."
+    )
+
+    @Argument(help: ArgumentHelp("Base URL of the metadata service, e.g. http://127.0.0.1:9254/", valueName: "url"))
+    var url: String
+
+    @Option(help: ArgumentHelp("Seconds to wait for each answer. (default: 2)", valueName: "seconds"))
+    var timeout: Int = 2
+
+    func run() throws {
+        do {
+            print(try check())
+        } catch let failure as RuntimeFailure {
+            print("check failed: \(failure.message)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func check() throws -> String {
+        let base = url.hasSuffix("/") ? url : url + "/"
+        let token = try fetch(.put, base + "latest/api/token", [("X-aws-ec2-metadata-token-ttl-seconds", "60")], what: "token")
+        let auth = [("X-aws-ec2-metadata-token", token)]
+        let roles = try fetch(.get, base + "latest/meta-data/iam/security-credentials/", auth, what: "role list")
+        guard let role = roles.split(separator: "\n").first.map(String.init), !role.isEmpty else {
+            throw RuntimeFailure("role list is empty")
+        }
+        let body = try fetch(.get, base + "latest/meta-data/iam/security-credentials/" + role, auth, what: "credentials")
+        guard let document = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else {
+            throw RuntimeFailure("credentials of \(role) are not a JSON object")
+        }
+        let code = document["Code"] as? String ?? ""
+        guard code == "Success" else {
+            throw RuntimeFailure("credentials of \(role) have Code \(code.isEmpty ? "(none)" : code): \(document["Message"] as? String ?? "")")
+        }
+        let keyId = document["AccessKeyId"] as? String ?? ""
+        guard keyId.range(of: "^A[A-Z0-9]{15,127}$", options: .regularExpression) != nil else {
+            throw RuntimeFailure("credentials of \(role) have no valid AccessKeyId")
+        }
+        guard (document["SecretAccessKey"] as? String)?.count == 40 else {
+            throw RuntimeFailure("credentials of \(role) have no 40-character SecretAccessKey")
+        }
+        guard let session = document["Token"] as? String, !session.isEmpty else {
+            throw RuntimeFailure("credentials of \(role) have no Token")
+        }
+        guard let text = document["Expiration"] as? String, let expiration = Timestamp(iso8601: text) else {
+            throw RuntimeFailure("credentials of \(role) have no valid Expiration")
+        }
+        let left = expiration - SystemClock().now()
+        guard left.value > 0 else { throw RuntimeFailure("credentials of \(role) expired at \(text)") }
+        return "ok: role \(role), access key \(keyId), expires \(text) (in \(Seconds(left.value.rounded(.down))))"
+    }
+
+    private func fetch(_ method: HTTPMethod, _ url: String, _ headers: [(String, String)], what: String) throws -> String {
+        let reply: HTTPClient.Reply
+        do {
+            reply = try HTTPClient.send(method, url, headers: headers, timeout: timeout)
+        } catch {
+            throw RuntimeFailure("\(what): \(error.description)")
+        }
+        guard reply.status == 200 else { throw RuntimeFailure("\(what): HTTP \(reply.status) from \(url)") }
+        return reply.body
+    }
+}
