@@ -1,0 +1,66 @@
+import Testing
+@testable import IMDSCore
+
+@Suite struct ConfigurationTests {
+    func build(_ values: [(String, ConfigValue)]) throws(ConfigurationError) -> Configuration {
+        try Configuration(values: values.map { (key: $0.0, value: $0.1) })
+    }
+
+    func failure(_ values: [(String, ConfigValue)]) -> ConfigurationError? {
+        do { _ = try build(values); return nil } catch { return error }
+    }
+
+    @Test func defaultsAreTheContract() throws {
+        let c = try build([])
+        #expect(c.listen == [ListenAddress(host: "127.0.0.1", port: 9254)])
+        #expect(c.service.role == "imds-emulator")
+        #expect(c.credentialLifetime == .hours(6))
+        #expect(c.rotation == RotationSchedule(every: .hours(1), before: .minutes(30)))
+        #expect(c.service.imdsv1Enabled == false)
+        #expect(c.service.hopLimit == 1)
+        #expect(c.accessLog == .stdout)
+        #expect(!c.servesShortLivedSets)
+    }
+
+    @Test func laterValuesOverrideEarlierOnes() throws {
+        let c = try build([("role", .scalar("from-file")), ("hop-limit", .scalar("3")), ("role", .scalar("from-flag"))])
+        #expect(c.service.role == "from-flag")
+        #expect(c.service.hopLimit == 3)
+    }
+
+    @Test func badValuesNameTheirKey() {
+        let cases: [([(String, ConfigValue)], String)] = [
+            ([("hop-limit", .scalar("0"))], "hop-limit"),
+            ([("hop-limit", .scalar("65"))], "hop-limit"),
+            ([("imdsv1", .scalar("maybe"))], "imdsv1"),
+            ([("credential-lifetime", .scalar("6x"))], "credential-lifetime"),
+            ([("rotate-before", .scalar("7h"))], "rotate-before"),
+            ([("rotate-every", .scalar("soon"))], "rotate-every"),
+            ([("listen", .scalar("nonsense"))], "listen"),
+            ([("source", .scalar("nope"))], "source"),
+            ([("colour", .scalar("blue"))], "colour"),
+            ([("role", .list([]))], "role"),
+            ([("instance", .map([("region", .scalar("Mars"))]))], "instance.region"),
+            ([("instance", .map([("flavour", .scalar("x"))]))], "instance.flavour"),
+            ([("instance", .map([("tags", .map([("a/b", .scalar("x"))]))]))], "instance.tags.a/b"),
+            ([("credential-lifetime", .scalar("13h"))], "credential-lifetime"),
+        ]
+        for (values, key) in cases {
+            #expect(failure(values)?.key == key, "\(values)")
+        }
+    }
+
+    @Test func instanceValuesStayConsistent() throws {
+        let c = try build([("instance", .map([("region", .scalar("eu-west-1")), ("availability-zone", .scalar("eu-west-1b")),
+                                               ("account-id", .scalar("210987654321"))]))])
+        #expect(c.service.instance.resolvedAvailabilityZoneId == "euw1-az2")
+        #expect(c.service.instance.resolvedHostname == "ip-172-31-16-10.eu-west-1.compute.internal")
+        #expect(failure([("instance", .map([("region", .scalar("eu-west-1")), ("availability-zone", .scalar("us-east-1a"))]))])?.key
+            == "instance.availability-zone")
+    }
+
+    @Test func shortLifetimesAreAllowedButFlagged() throws {
+        let c = try build([("credential-lifetime", .scalar("20s")), ("rotate-every", .scalar("2s")), ("rotate-before", .scalar("5s"))])
+        #expect(c.servesShortLivedSets)
+    }
+}
