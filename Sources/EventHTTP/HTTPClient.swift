@@ -39,14 +39,7 @@ public enum HTTPClient {
             let box = Unmanaged<ReplyBox>.fromOpaque(ctx).takeUnretainedValue()
             box.done = true
             guard let req, evhttp_request_get_response_code(req) > 0 else { return }
-            var headers = HTTPHeaders()
-            if let input = evhttp_request_get_input_headers(req) {
-                var field = imds_headers_first(input)
-                while let f = field {
-                    if let k = f.pointee.key, let v = f.pointee.value { headers.add(String(cString: k), String(cString: v)) }
-                    field = imds_headers_next(f)
-                }
-            }
+            let headers = HTTPHeaders(evhttp_request_get_input_headers(req))
             var body = [UInt8]()
             if let buffer = evhttp_request_get_input_buffer(req) {
                 body = [UInt8](repeating: 0, count: evbuffer_get_length(buffer))

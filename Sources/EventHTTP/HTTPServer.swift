@@ -104,16 +104,7 @@ public final class HTTPServer {
     }
 
     private static func request(from req: OpaquePointer) -> Request {
-        var headers = HTTPHeaders()
-        if let input = evhttp_request_get_input_headers(req) {
-            var field = imds_headers_first(input)
-            while let f = field {
-                if let key = f.pointee.key, let value = f.pointee.value {
-                    headers.add(String(cString: key), String(cString: value))
-                }
-                field = imds_headers_next(f)
-            }
-        }
+        let headers = HTTPHeaders(evhttp_request_get_input_headers(req))
         var address = ""
         var port = 0
         if let conn = evhttp_request_get_connection(req) {

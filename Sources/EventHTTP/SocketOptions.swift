@@ -18,21 +18,11 @@ enum SocketOptions {
     }
 
     static func family(_ fd: Int32) -> Int32 {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let ok = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return ok == 0 ? Int32(storage.ss_family) : -1
+        localAddress(fd).map { Int32($0.ss_family) } ?? -1
     }
 
     static func localPort(_ fd: Int32) -> Int? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let ok = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard ok == 0 else { return nil }
+        guard var storage = localAddress(fd) else { return nil }
         switch Int32(storage.ss_family) {
         case Int32(AF_INET):
             return withUnsafePointer(to: &storage) {
@@ -45,6 +35,15 @@ enum SocketOptions {
         default:
             return nil
         }
+    }
+
+    private static func localAddress(_ fd: Int32) -> sockaddr_storage? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return ok == 0 ? storage : nil
     }
 }
 
