@@ -8,12 +8,20 @@ as_root() {
         echo "need root to run: $*" >&2; return 1; fi
 }
 
+# Installs Debian packages, reading the package lists once per run.
+apt_install() {
+    if [ -z "${IMDS_APT_UPDATED:-}" ]; then
+        as_root apt-get update -qq >&2
+        IMDS_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >&2
+}
+
 # libevent-dev and pkg-config are the only system packages the build needs.
 ensure_build_deps() {
     if pkg-config --exists libevent 2>/dev/null; then return 0; fi
     echo "installing libevent-dev and pkg-config (apt-get)" >&2
-    as_root apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq libevent-dev pkg-config >&2
+    apt_install libevent-dev pkg-config
 }
 
 build_release() {

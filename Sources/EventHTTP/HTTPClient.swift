@@ -50,6 +50,10 @@ public enum HTTPClient {
         }, Unmanaged.passUnretained(result).toOpaque()) else {
             throw EventError("cannot create a request")
         }
+        evhttp_request_set_error_cb(req, { error, ctx in
+            guard let ctx else { return }
+            Unmanaged<ReplyBox>.fromOpaque(ctx).takeUnretainedValue().error = error
+        })
         let out = evhttp_request_get_output_headers(req)
         evhttp_add_header(out, "Host", host.contains(":") ? "[\(host)]" : host)
         evhttp_add_header(out, "User-Agent", "imds-emulator-check")
@@ -60,7 +64,13 @@ public enum HTTPClient {
         while !result.done {
             if event_base_loop(base, EVLOOP_ONCE) != 0 { break }
         }
-        guard let reply = result.reply else { throw EventError("no answer from \(host):\(port) within \(timeout)s") }
+        guard let reply = result.reply else {
+            switch result.error {
+            case EVREQ_HTTP_TIMEOUT: throw EventError("no answer from \(host):\(port) within \(timeout)s")
+            case EVREQ_HTTP_EOF: throw EventError("\(host):\(port) refused or closed the connection")
+            default: throw EventError("no valid HTTP answer from \(host):\(port)")
+            }
+        }
         return reply
     }
 
@@ -78,4 +88,5 @@ public enum HTTPClient {
 private final class ReplyBox {
     var done = false
     var reply: HTTPClient.Reply?
+    var error: evhttp_request_error?
 }
