@@ -24,6 +24,10 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
+            name: "CredentialSources",
+            dependencies: ["IMDSCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
             name: "EventHTTP",
             dependencies: ["CLibevent", "IMDSCore"]
         ),
@@ -31,6 +35,7 @@ let package = Package(
             name: "imds-emulator",
             dependencies: [
                 "IMDSCore",
+                "CredentialSources",
                 "EventHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -40,6 +45,11 @@ let package = Package(
         .testTarget(
             name: "IMDSCoreTests",
             dependencies: ["IMDSCore"]
+        ),
+        .testTarget(
+            name: "CredentialSourcesTests",
+            dependencies: ["CredentialSources", "IMDSCore"],
+            resources: [.copy("Fixtures")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -18,6 +18,17 @@ public final class HTTPServer {
     private var dateCache = DateHeaderCache()
     /// Replies handed to libevent whose last byte has not been written yet.
     public private(set) var repliesInFlight = 0
+    /// Requests held until credentials arrive (`--lazy`), oldest first.
+    private var held: [HeldRequest] = []
+    /// How long a request may be held: under the SDKs' one-second timeout.
+    public var holdLimit = 0.9
+
+    private struct HeldRequest {
+        var req: OpaquePointer
+        var request: Request
+        var started: Int64
+        var fallback: Response
+    }
 
     public init(loop: EventLoop, limits: ServerLimits = ServerLimits(), clock: any WallClock,
                 handler: @escaping Handler, onAccess: @escaping AccessHandler) throws(EventError) {
@@ -62,10 +73,39 @@ public final class HTTPServer {
         bound.removeAll()
     }
 
+    /// Answers the held requests again, now that the core may have credentials for them.
+    public func releaseHeld() {
+        let waiting = held
+        held.removeAll()
+        for h in waiting {
+            let response = handler(h.request)
+            finish(h.req, h.request, response.holdForCredentials ? h.fallback : response, started: h.started)
+        }
+    }
+
     private func serve(_ req: OpaquePointer) {
         let started = Monotonic.microseconds()
         let request = Self.request(from: req)
         let response = handler(request)
+        if response.holdForCredentials, holdLimit > 0 {
+            // libevent keeps an unanswered request alive, and detaches it if the client goes
+            // away, so replying later is safe either way.
+            held.append(HeldRequest(req: req, request: request, started: started, fallback: response))
+            loop.schedule(after: holdLimit) { [weak self] in self?.expireHeld() }
+            return
+        }
+        finish(req, request, response, started: started)
+    }
+
+    private func expireHeld() {
+        let deadline = Monotonic.microseconds() - Int64(holdLimit * 1_000_000) + 1000
+        while let first = held.first, first.started <= deadline {
+            held.removeFirst()
+            finish(first.req, first.request, first.fallback, started: first.started)
+        }
+    }
+
+    private func finish(_ req: OpaquePointer, _ request: Request, _ response: Response, started: Int64) {
         let bytes = send(response, to: req, isHead: request.method == .head)
         onAccess(AccessRecord(
             time: clock.now(), client: request.clientAddress, port: request.clientPort,

@@ -1,33 +1,46 @@
+import Dispatch
 import EventHTTP
 import Glibc
 import IMDSCore
 import Logging
 
-/// Wires one running emulator together: the core service, the libevent server, the rotation
-/// timer, the access log and the signals. It holds no IMDS behaviour of its own.
-final class Emulator {
+/// Wires one running emulator together: the core service, the libevent server, the refresh
+/// timer and worker, the access log and the signals. It holds no IMDS behaviour of its own.
+///
+/// All its state is touched on the event-loop thread only: the worker hands results back
+/// through the loop's inbox. That is what the unchecked Sendable conformance promises.
+final class Emulator: @unchecked Sendable {
     private let configuration: Configuration
     private let logger: Logger
     private let clock = SystemClock()
     private let loop: EventLoop
+    private let inbox: LoopInbox
     private let service: IMDSService
-    private let synthetic: SyntheticCredentials
+    private let source: any CredentialSource
     private let accessLog: AccessLogWriter?
+    private let worker = DispatchQueue(label: "imds-emulator.credential-refresh")
+    private var planner: RefreshPlanner
     private var server: HTTPServer?
-    private var nextRotation = Timestamp(secondsSinceEpoch: 0)
+    private var fetching = false
+    private var reportedExpiry: Timestamp?
     private var stopping = false
 
-    init(configuration: Configuration, logger: Logger) throws {
+    init(configuration: Configuration, built: SourceFactory.Built, logger: Logger) throws {
+        var configuration = configuration
+        if let account = built.accountId { configuration.service.instance.accountId = account }
         self.configuration = configuration
         self.logger = logger
+        self.source = built.source
         let key = try configuration.stateDirectory.map { dir throws(ConfigurationError) in
             try TokenKeyStore.loadOrCreate(in: dir, random: .system)
         } ?? RandomSource.system.bytes(TokenAuthority.keyLength)
         accessLog = try AccessLogWriter(configuration.accessLog)
         service = IMDSService(settings: configuration.service, tokenKey: key, clock: clock)
-        synthetic = SyntheticCredentials(lifetime: configuration.credentialLifetime, random: .system)
+        planner = RefreshPlanner(schedule: configuration.rotation, jitterFraction: built.source.blocksCaller ? 0.1 : 0,
+                                 start: clock.now())
         do {
             loop = try EventLoop()
+            inbox = try LoopInbox(loop: loop)
         } catch {
             throw RuntimeFailure(error.description)
         }
@@ -35,11 +48,18 @@ final class Emulator {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
-        if configuration.servesShortLivedSets {
+        if configuration.source == .synthetic && configuration.servesShortLivedSets {
             let least = configuration.rotation.leastRemaining(lifetime: configuration.credentialLifetime)
             logger.warning("credential sets can be served with only \(least) left, under 15 minutes: botocore and the AWS CLI stretch such sets past their expiry and other SDKs refetch on every call; use this for tests only")
         }
-        rotate()
+        if configuration.serveLongTermKeys {
+            logger.warning("serving long-term keys as they are: every client on this host gets keys that never expire; rotate them yourself and prefer the default GetSessionToken exchange")
+        }
+        if configuration.lazy {
+            service.awaitingFirstSet = true
+        } else {
+            try fetchFirstSet()
+        }
 
         let accessLog = self.accessLog
         let server: HTTPServer
@@ -62,15 +82,25 @@ final class Emulator {
         logger.info("stopped")
     }
 
-    /// Publishes a new synthetic set and moves the schedule on.
-    private func rotate() {
-        let set = synthetic.make(now: clock.now())
-        service.publish(set)
-        nextRotation = configuration.rotation.nextRotation(after: set)
-        logger.info("published credentials", metadata: [
-            "access_key_id": "\(set.accessKeyId)", "expiration": "\(set.expiration.iso8601)",
-            "next_rotation": "\(nextRotation.iso8601)",
-        ])
+    /// Without `--lazy` the first set is fetched before listening, with a few quick retries
+    /// for passing failures; a source that cannot deliver stops the start with its reason.
+    private func fetchFirstSet() throws {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let now = clock.now()
+            do {
+                let set = try source.fetch(now: now)
+                published(set, at: now)
+                return
+            } catch {
+                guard error.isRetryable, attempt < 3 else {
+                    throw RuntimeFailure("first credential fetch failed: \(error.message)")
+                }
+                logger.warning("credential fetch failed, retrying: \(error.message)")
+                usleep(UInt32(500_000 * attempt))
+            }
+        }
     }
 
     /// Checks the wall clock at least once a second rather than trusting one long timer:
@@ -79,9 +109,64 @@ final class Emulator {
     private func tick() {
         guard !stopping else { return }
         let now = clock.now()
-        if now >= nextRotation { rotate() }
-        let wait = min(1.0, max(0.001, (nextRotation - clock.now()).value))
+        if planner.isDue(at: now) && !fetching { refresh(at: now) }
+        if let set = service.credentials, set.isExpired(at: now), reportedExpiry != set.expiration {
+            reportedExpiry = set.expiration
+            logger.error("credentials \(set.accessKeyId) expired at \(set.expiration.iso8601) and no new set could be fetched; the credentials path answers 500 until a refresh succeeds")
+        }
+        let wait = min(1.0, max(0.001, (planner.nextFetch - clock.now()).value))
         loop.schedule(after: wait) { [unowned self] in self.tick() }
+    }
+
+    /// Fetches in place for synthetic sets; on the worker for sources that wait on STS or a
+    /// process, whose result comes back through the inbox. Requests meanwhile get the
+    /// current set.
+    private func refresh(at now: Timestamp) {
+        guard source.blocksCaller else {
+            finished(Self.fetch(source, at: now), at: now)
+            return
+        }
+        fetching = true
+        let source = self.source
+        let clock = self.clock
+        worker.async { [inbox] in
+            let started = clock.now()
+            let result = Self.fetch(source, at: started)
+            inbox.post { [self] in
+                self.fetching = false
+                self.finished(result, at: started)
+            }
+        }
+    }
+
+    private static func fetch(_ source: any CredentialSource, at now: Timestamp) -> Result<CredentialSet, CredentialSourceError> {
+        do {
+            return .success(try source.fetch(now: now))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func finished(_ result: Result<CredentialSet, CredentialSourceError>, at now: Timestamp) {
+        switch result {
+        case .success(let set):
+            published(set, at: now)
+            server?.releaseHeld()
+        case .failure(let error):
+            let delay = planner.failed(error, at: clock.now(), random: Double.random(in: 0..<1))
+            service.noteRefreshFailure(error.message)
+            let serving = service.credentials.map { $0.isExpired(at: clock.now()) ? "nothing (last set expired)" : "\($0.accessKeyId) until \($0.expiration.iso8601)" } ?? "nothing yet"
+            logger.warning("credential refresh failed: \(error.message); retrying in \(Seconds((delay.value * 10).rounded() / 10)); serving \(serving)")
+        }
+    }
+
+    private func published(_ set: CredentialSet, at now: Timestamp) {
+        service.publish(set)
+        planner.succeeded(with: set, at: now, random: Double.random(in: 0..<1))
+        logger.info("published credentials", metadata: [
+            "access_key_id": "\(set.accessKeyId)", "expiration": "\(set.expiration.iso8601)",
+            "next_refresh": "\(planner.nextFetch.iso8601)",
+        ])
     }
 
     private func reopenAccessLog() {
@@ -99,6 +184,7 @@ final class Emulator {
         stopping = true
         logger.info("\(signal): stopping after the responses in flight")
         server.stopAccepting()
+        server.releaseHeld()
         var waited = 0.0
         func drain() {
             if server.repliesInFlight == 0 || waited >= 3 {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import IMDSCore
 import Logging
 
@@ -18,7 +19,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Role served under iam/security-credentials/. (default: imds-emulator)", valueName: "name"))
     var role: String?
 
-    @Option(help: ArgumentHelp("Where credentials come from. (default: synthetic)", valueName: "synthetic"))
+    @Option(help: ArgumentHelp("Where credentials come from. (default: synthetic)", valueName: "synthetic|assume-role|process|static"))
     var source: String?
 
     @Option(name: .customLong("credential-lifetime"), help: ArgumentHelp("Lifetime of each credential set. (default: 6h)", valueName: "duration"))
@@ -42,6 +43,42 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Keeps the token key so that restarts accept live tokens.", valueName: "dir"))
     var stateDir: String?
 
+    @Option(name: .customLong("role-arn"), help: ArgumentHelp("assume-role: the role to assume.", valueName: "arn"))
+    var roleArn: String?
+
+    @Option(name: .customLong("external-id"), help: ArgumentHelp("assume-role: ExternalId the role's trust policy asks for.", valueName: "id"))
+    var externalId: String?
+
+    @Option(name: .customLong("session-name"), help: ArgumentHelp("assume-role: RoleSessionName. (default: imds-emulator-HOST)", valueName: "name"))
+    var sessionName: String?
+
+    @Option(help: ArgumentHelp("assume-role: session length, 15m..12h; static: GetSessionToken length, 15m..36h. (default: 1h)", valueName: "duration"))
+    var duration: String?
+
+    @Option(name: .customLong("sts-region"), help: ArgumentHelp("Region of the STS endpoint. (default: the profile's region, else us-east-1)", valueName: "region"))
+    var stsRegion: String?
+
+    @Option(name: .customLong("sts-endpoint"), help: ArgumentHelp("STS URL, e.g. a VPC endpoint or moto. (default: https://sts.REGION.amazonaws.com/)", valueName: "url"))
+    var stsEndpoint: String?
+
+    @Option(help: ArgumentHelp("Profile of the shared config files holding the source keys (and possibly role_arn).", valueName: "name"))
+    var profile: String?
+
+    @Option(name: .customLong("mfa-serial"), help: ArgumentHelp("MFA device for AssumeRole / GetSessionToken.", valueName: "arn"))
+    var mfaSerial: String?
+
+    @Option(name: .customLong("mfa-command"), help: ArgumentHelp("Shell command that prints the current MFA code.", valueName: "cmd"))
+    var mfaCommand: String?
+
+    @Option(name: .customLong("credential-process"), help: ArgumentHelp("process: shell command printing credential_process JSON.", valueName: "cmd"))
+    var credentialProcess: String?
+
+    @Flag(name: .customLong("serve-long-term-keys"), help: "static: serve the keys as they are instead of a GetSessionToken session.")
+    var serveLongTermKeys = false
+
+    @Flag(help: "Listen at once and fetch the first set in the background.")
+    var lazy = false
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("Diagnostics on stderr: debug, info, warning, error. (default: info)", valueName: "level"))
     var logLevel: String?
 
@@ -52,6 +89,10 @@ struct ServeCommand: ParsableCommand {
             ("role", role), ("source", source), ("credential-lifetime", credentialLifetime),
             ("rotate-every", rotateEvery), ("rotate-before", rotateBefore), ("imdsv1", imdsv1),
             ("hop-limit", hopLimit), ("access-log", accessLog), ("state-dir", stateDir), ("log-level", logLevel),
+            ("role-arn", roleArn), ("external-id", externalId), ("session-name", sessionName), ("duration", duration),
+            ("sts-region", stsRegion), ("sts-endpoint", stsEndpoint), ("profile", profile), ("mfa-serial", mfaSerial),
+            ("mfa-command", mfaCommand), ("credential-process", credentialProcess),
+            ("serve-long-term-keys", serveLongTermKeys ? "true" : nil), ("lazy", lazy ? "true" : nil),
         ]
         for case let (key, value?) in flags { values.append((key, .scalar(value))) }
         let configuration = try Configuration(values: values)
@@ -62,7 +103,10 @@ struct ServeCommand: ParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let emulator = try Emulator(configuration: configuration, logger: Logger(label: "imds-emulator"))
+        let built = try SourceFactory.make(configuration, environment: ProcessInfo.processInfo.environment)
+        let logger = Logger(label: "imds-emulator")
+        logger.info("credential source: \(built.summary)")
+        let emulator = try Emulator(configuration: configuration, built: built, logger: logger)
         try emulator.run()
     }
 }

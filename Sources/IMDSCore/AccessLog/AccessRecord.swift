@@ -43,6 +43,7 @@ public struct AccessRecord: Sendable {
         ]
         if let role = annotation.role { members.append(("role", .string(role))) }
         if let key = annotation.accessKeyId { members.append(("access_key_id", .string(key))) }
+        if let error = annotation.error { members.append(("error", .string(error))) }
         return JSONValue.object(members).compact
     }
 }

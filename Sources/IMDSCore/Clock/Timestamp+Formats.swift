@@ -49,5 +49,24 @@ extension Timestamp {
     }
 }
 
+extension Timestamp {
+    /// RFC 3339 with a `Z` or a numeric offset (`2026-11-21T23:00:00+01:00`), which
+    /// `credential_process` helpers write.
+    public init?(rfc3339 text: String) {
+        if let t = Timestamp(iso8601: text) {
+            self = t
+            return
+        }
+        guard text.count >= 25 else { return nil }
+        let offsetText = text.suffix(6)
+        let b = Array(offsetText.utf8)
+        guard b[0] == UInt8(ascii: "+") || b[0] == UInt8(ascii: "-"), b[3] == UInt8(ascii: ":"),
+              let hours = Int(offsetText.dropFirst().prefix(2)), let minutes = Int(offsetText.suffix(2)),
+              let local = Timestamp(iso8601: text.dropLast(6) + "Z") else { return nil }
+        let offset = Double(hours * 3600 + minutes * 60) * (b[0] == UInt8(ascii: "+") ? 1 : -1)
+        self = Timestamp(secondsSinceEpoch: local.secondsSinceEpoch - offset)
+    }
+}
+
 @inline(__always)
 private func pad2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

@@ -5,7 +5,9 @@ extension Configuration {
     /// YAML key `NAME` are the same setting.
     public static let keys = [
         "listen", "role", "source", "credential-lifetime", "rotate-every", "rotate-before", "imdsv1",
-        "hop-limit", "access-log", "state-dir", "log-level", "instance",
+        "hop-limit", "access-log", "state-dir", "log-level", "role-arn", "external-id", "session-name",
+        "duration", "sts-region", "sts-endpoint", "profile", "mfa-serial", "mfa-command", "credential-process",
+        "serve-long-term-keys", "lazy", "instance",
     ]
 
     static let instanceKeys = [
@@ -18,10 +20,20 @@ extension Configuration {
     /// override the file. Cross-checks run once all are applied.
     public init(values: [(key: String, value: ConfigValue)]) throws(ConfigurationError) {
         self.init()
+        var given = Set<String>()
         for (key, value) in values {
             try apply(key, value)
+            given.insert(key)
         }
-        try crossCheck()
+        // For the STS sources `credential-lifetime` is another name for `duration`.
+        if source == .assumeRole || source == .static, !given.contains("duration"), given.contains("credential-lifetime") {
+            sts.duration = credentialLifetime
+        }
+        sts.durationGiven = given.contains("duration") || given.contains("credential-lifetime")
+        if source != .synthetic, !given.contains("credential-lifetime") {
+            credentialLifetime = sts.duration
+        }
+        try crossCheck(given: given)
     }
 
     private mutating func apply(_ key: String, _ value: ConfigValue) throws(ConfigurationError) {
@@ -89,6 +101,34 @@ extension Configuration {
                 throw ConfigurationError(key: key, "\"\(text)\" is not valid; valid: \(levels.joined(separator: ", "))")
             }
             logLevel = text
+        case "role-arn":
+            let arn = try scalar(key, value)
+            guard STSSettings.isRoleArn(arn) else {
+                throw ConfigurationError(key: key, "\"\(arn)\" is not a role ARN; valid: arn:aws:iam::123456789012:role/NAME")
+            }
+            sts.roleArn = arn
+        case "external-id":
+            sts.externalId = try matching(key, value, #"^[A-Za-z0-9+=,.@:/_-]{2,1224}$"#, "2-1224 characters of letters, digits and +=,.@:/_-")
+        case "session-name":
+            sts.sessionName = try matching(key, value, #"^[A-Za-z0-9+=,.@_-]{2,64}$"#, "2-64 characters of letters, digits and +=,.@_-")
+        case "duration":
+            sts.duration = try duration(key, value)
+        case "sts-region":
+            sts.region = try matching(key, value, #"^[a-z]{2}(-[a-z]+)+-[0-9]+$"#, "a region name such as us-east-1")
+        case "sts-endpoint":
+            sts.endpoint = try matching(key, value, #"^https?://[^/?#\s]+(/[^\s]*)?$"#, "an http:// or https:// URL")
+        case "profile":
+            sts.profile = try matching(key, value, #"^[^\s\[\]]+$"#, "a profile name of the shared config files")
+        case "mfa-serial":
+            sts.mfaSerial = try matching(key, value, #"^[A-Za-z0-9+=/:,.@_-]{9,256}$"#, "an MFA device ARN or serial number")
+        case "mfa-command":
+            sts.mfaCommand = try matching(key, value, #"^.*\S.*$"#, "a shell command that prints the MFA code")
+        case "credential-process":
+            credentialProcess = try matching(key, value, #"^.*\S.*$"#, "a shell command that prints credential_process JSON")
+        case "serve-long-term-keys":
+            serveLongTermKeys = try boolean(key, value)
+        case "lazy":
+            lazy = try boolean(key, value)
         case "instance":
             guard case .map(let members) = value else {
                 throw ConfigurationError(key: key, "must be a mapping of instance facts, not \(value.kindName)")
@@ -101,15 +141,49 @@ extension Configuration {
         }
     }
 
-    private func crossCheck() throws(ConfigurationError) {
+    private func crossCheck(given: Set<String>) throws(ConfigurationError) {
         guard credentialLifetime >= Seconds(2), credentialLifetime <= .hours(12) else {
             throw ConfigurationError(key: "credential-lifetime", "\(credentialLifetime) is out of range; valid: 2s..12h")
         }
         guard rotation.every >= Seconds(1) else {
             throw ConfigurationError(key: "rotate-every", "\(rotation.every) is too short; valid: at least 1s")
         }
-        guard rotation.before >= Seconds(1), rotation.before < credentialLifetime else {
-            throw ConfigurationError(key: "rotate-before", "\(rotation.before) must be at least 1s and shorter than credential-lifetime (\(credentialLifetime))")
+        guard rotation.before >= Seconds(1) else {
+            throw ConfigurationError(key: "rotate-before", "\(rotation.before) is too short; valid: at least 1s")
+        }
+        switch source {
+        case .synthetic:
+            guard rotation.before < credentialLifetime else {
+                throw ConfigurationError(key: "rotate-before", "\(rotation.before) must be shorter than credential-lifetime (\(credentialLifetime))")
+            }
+        case .assumeRole:
+            guard sts.duration >= .minutes(15), sts.duration <= .hours(12) else {
+                throw ConfigurationError(key: "duration", "\(sts.duration) is out of range for AssumeRole; valid: 15m..12h")
+            }
+            guard sts.roleArn != nil || sts.profile != nil else {
+                throw ConfigurationError(key: "role-arn", "is required with --source assume-role (or a --profile that has role_arn)")
+            }
+        case .static:
+            guard serveLongTermKeys || (sts.duration >= .minutes(15) && sts.duration <= .hours(36)) else {
+                throw ConfigurationError(key: "duration", "\(sts.duration) is out of range for GetSessionToken; valid: 15m..36h")
+            }
+        case .process:
+            guard credentialProcess != nil else {
+                throw ConfigurationError(key: "credential-process", "is required with --source process")
+            }
+        }
+        if sts.mfaSerial != nil, sts.mfaCommand == nil {
+            throw ConfigurationError(key: "mfa-command", "is required with --mfa-serial: the emulator refreshes unattended")
+        }
+        for key in ["role-arn", "external-id", "session-name", "mfa-serial", "mfa-command", "sts-endpoint", "sts-region", "duration", "profile"]
+        where given.contains(key) && (source == .synthetic || source == .process) {
+            throw ConfigurationError(key: key, "applies to --source assume-role or static, not \(source.rawValue)")
+        }
+        if given.contains("credential-process"), source != .process {
+            throw ConfigurationError(key: "credential-process", "applies to --source process, not \(source.rawValue)")
+        }
+        if serveLongTermKeys, source != .static {
+            throw ConfigurationError(key: "serve-long-term-keys", "applies to --source static, not \(source.rawValue)")
         }
         let az = service.instance.resolvedAvailabilityZone
         guard az.count == service.instance.region.count + 1, az.hasPrefix(service.instance.region),
@@ -128,6 +202,22 @@ func scalar(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> S
         throw ConfigurationError(key: key, "must be a single value, not \(value.kindName)")
     }
     return s
+}
+
+private func boolean(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> Bool {
+    switch try scalar(key, value) {
+    case "true", "yes", "on": return true
+    case "false", "no", "off": return false
+    case let other: throw ConfigurationError(key: key, "\"\(other)\" is not valid; valid: true, false")
+    }
+}
+
+func matching(_ key: String, _ value: ConfigValue, _ pattern: String, _ valid: String) throws(ConfigurationError) -> String {
+    let text = try scalar(key, value)
+    guard text.range(of: pattern, options: .regularExpression) != nil else {
+        throw ConfigurationError(key: key, "\"\(text)\" is not valid; valid: \(valid)")
+    }
+    return text
 }
 
 private func duration(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> Seconds {

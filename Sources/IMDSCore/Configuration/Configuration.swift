@@ -1,8 +1,13 @@
+import Foundation
+
 /// Everything `serve` needs, checked. Built from the YAML file and the flags by
 /// `Configuration(values:)`; the defaults are the command-line contract's.
 public struct Configuration: Sendable, Equatable {
     public enum Source: String, Sendable, CaseIterable {
         case synthetic
+        case assumeRole = "assume-role"
+        case process
+        case `static`
     }
 
     public enum AccessLogTarget: Sendable, Equatable {
@@ -14,7 +19,16 @@ public struct Configuration: Sendable, Equatable {
     public var listen = [ListenAddress(host: "127.0.0.1", port: 9254)]
     public var service = ServiceSettings()
     public var source = Source.synthetic
+    /// Lifetime of synthetic sets, of long-term keys served as they are, and of process
+    /// credentials that come without an `Expiration`.
     public var credentialLifetime = Seconds.hours(6)
+    /// What to ask STS for, for the sources that call it.
+    public var sts = STSSettings()
+    public var credentialProcess: String?
+    /// Serve the static source's long-term keys instead of exchanging them for a session.
+    public var serveLongTermKeys = false
+    /// Listen before the first set is fetched, holding early credential requests briefly.
+    public var lazy = false
     public var rotation = RotationSchedule(every: .hours(1), before: .minutes(30))
     public var accessLog = AccessLogTarget.stdout
     public var stateDirectory: String?
@@ -27,5 +41,35 @@ public struct Configuration: Sendable, Equatable {
     /// serve one deserves a warning.
     public var servesShortLivedSets: Bool {
         rotation.leastRemaining(lifetime: credentialLifetime) < .minutes(15)
+    }
+}
+
+/// The STS side of the `assume-role` and `static` sources.
+public struct STSSettings: Sendable, Equatable {
+    public var roleArn: String?
+    public var externalId: String?
+    public var sessionName: String?
+    /// `DurationSeconds` of AssumeRole / GetSessionToken.
+    public var duration = Seconds.hours(1)
+    /// False while `duration` is the default, so a profile's `duration_seconds` may apply.
+    public var durationGiven = false
+    public var region: String?
+    public var endpoint: String?
+    public var profile: String?
+    public var mfaSerial: String?
+    public var mfaCommand: String?
+
+    public init() {}
+
+    /// The account a role ARN names, e.g. 123456789012 in arn:aws:iam::123456789012:role/x.
+    public static func account(ofRoleArn arn: String) -> String? {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        return parts.count == 6 ? String(parts[4]) : nil
+    }
+
+    /// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`, as IAM writes role ARNs.
+    public static func isRoleArn(_ arn: String) -> Bool {
+        arn.range(of: #"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([\x21-\x7E]+/)?[A-Za-z0-9+=,.@_-]{1,64}$"#,
+                  options: .regularExpression) != nil
     }
 }

@@ -64,11 +64,3 @@ extension InstanceMetadata {
         }
     }
 }
-
-private func matching(_ path: String, _ value: ConfigValue, _ pattern: String, _ valid: String) throws(ConfigurationError) -> String {
-    let text = try scalar(path, value)
-    guard text.range(of: pattern, options: .regularExpression) != nil else {
-        throw ConfigurationError(key: path, "\"\(text)\" is not valid; valid: \(valid)")
-    }
-    return text
-}

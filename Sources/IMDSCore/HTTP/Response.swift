@@ -8,6 +8,10 @@ public struct Response: Sendable {
     public var hopLimit: Int?
     /// What the access log should say about this exchange beyond the HTTP facts.
     public var annotation: AccessAnnotation
+    /// With `--lazy`, a credential request that came before the first set: the adapter may
+    /// hold it briefly and ask again once a set is published, sending this response only if
+    /// none arrives in time.
+    public var holdForCredentials = false
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: String = "", hopLimit: Int? = nil,
                 annotation: AccessAnnotation = AccessAnnotation()) {
@@ -26,11 +30,14 @@ public struct AccessAnnotation: Sendable, Equatable {
     public var imdsVersion: IMDSVersion
     public var role: String?
     public var accessKeyId: String?
+    /// Why credentials could not be served.
+    public var error: String?
 
-    public init(imdsVersion: IMDSVersion = .none, role: String? = nil, accessKeyId: String? = nil) {
+    public init(imdsVersion: IMDSVersion = .none, role: String? = nil, accessKeyId: String? = nil, error: String? = nil) {
         self.imdsVersion = imdsVersion
         self.role = role
         self.accessKeyId = accessKeyId
+        self.error = error
     }
 }
 

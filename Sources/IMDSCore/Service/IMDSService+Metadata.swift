@@ -61,7 +61,7 @@ extension IMDSService {
         case .credentials(let role):
             guard let set = credentials, !set.isExpired(at: clock.now()) else {
                 // Never hand out an expired set; clients retry or move down their chain.
-                return ErrorPage.response(500, headers: headers, annotation: annotation)
+                return unavailable(headers: headers, annotation: annotation)
             }
             var annotation = annotation
             annotation.role = role
@@ -69,10 +69,24 @@ extension IMDSService {
             return text(credentialBody, headers: headers, lastModified: set.lastUpdated, annotation: annotation)
         case .instanceProfileInfo:
             guard let set = credentials else {
-                return ErrorPage.response(500, headers: headers, annotation: annotation)
+                return unavailable(headers: headers, annotation: annotation)
             }
             return text(profileInfoBody, headers: headers, lastModified: set.lastUpdated, annotation: annotation)
         }
+    }
+
+    /// 500 for a credential path with no usable set, saying why in the access log.
+    private func unavailable(headers: HTTPHeaders, annotation: AccessAnnotation) -> Response {
+        var annotation = annotation
+        let cause = refreshError.map { "; last refresh failed: \($0)" } ?? ""
+        if let set = credentials {
+            annotation.error = "credentials expired at \(set.expiration.iso8601)\(cause)"
+        } else {
+            annotation.error = "no credentials fetched yet\(cause)"
+        }
+        var response = ErrorPage.response(500, headers: headers, annotation: annotation)
+        response.holdForCredentials = credentials == nil && awaitingFirstSet
+        return response
     }
 
     private func text(_ body: String, headers: HTTPHeaders, lastModified: Timestamp? = nil,

@@ -6,6 +6,10 @@
 public final class IMDSService: @unchecked Sendable {
     public private(set) var settings: ServiceSettings
     public private(set) var credentials: CredentialSet?
+    /// Why the last refresh failed, until a set is published again.
+    public private(set) var refreshError: String?
+    /// True while the first set is still being fetched in the background (`--lazy`).
+    public var awaitingFirstSet = false
 
     let clock: any WallClock
     let random: RandomSource
@@ -30,8 +34,16 @@ public final class IMDSService: @unchecked Sendable {
     /// rendered here, once per rotation, not once per request.
     public func publish(_ set: CredentialSet) {
         credentials = set
+        refreshError = nil
+        awaitingFirstSet = false
         credentialBody = CredentialDocument.credentials(set)
         profileInfoBody = CredentialDocument.instanceProfileInfo(profile, lastUpdated: set.lastUpdated)
+    }
+
+    /// Records why the source could not be refreshed; shown in the access log of requests
+    /// that find no usable set.
+    public func noteRefreshFailure(_ message: String) {
+        refreshError = message
     }
 
     public func handle(_ request: Request) -> Response {

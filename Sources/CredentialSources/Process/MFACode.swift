@@ -1,0 +1,16 @@
+import IMDSCore
+
+/// The current MFA code, printed by `--mfa-command` (an authenticator CLI, a password manager).
+enum MFACode {
+    static func read(from command: String) throws(CredentialSourceError) -> String {
+        let result = try ShellCommand(command: command, timeout: 30).run()
+        guard result.status == 0 else {
+            throw CredentialSourceError("mfa-command exited with status \(result.status): \(result.stderrSummary)")
+        }
+        let code = String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard code.count == 6, code.allSatisfy(\.isNumber) else {
+            throw CredentialSourceError("mfa-command printed no 6-digit code")
+        }
+        return code
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import IMDSCore
+
+/// Calls STS's Query API (version 2011-06-15) with SigV4-signed form POSTs.
+public struct STSClient: Sendable {
+    public var endpoint: URL
+    public var region: String
+    public var transport: any HTTPTransport
+
+    public init(endpoint: URL, region: String, transport: any HTTPTransport = URLSessionTransport()) {
+        self.endpoint = endpoint
+        self.region = region
+        self.transport = transport
+    }
+
+    /// The regional endpoint, which is where IMDS-style regional tokens come from.
+    public static func defaultEndpoint(region: String) -> URL? {
+        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
+        return URL(string: "https://sts.\(region).\(suffix)/")
+    }
+
+    public func call(_ action: String, _ parameters: [(String, String)], keys: AWSKeys, at time: Timestamp) throws(CredentialFetchFailure) -> STSResponse {
+        let form = ([("Action", action), ("Version", "2011-06-15")] + parameters)
+            .map { "\(SigV4Signer.uriEncode($0.0))=\(SigV4Signer.uriEncode($0.1))" }.joined(separator: "&")
+        let body = Array(form.utf8)
+        guard let host = endpoint.host else { throw CredentialFetchFailure("STS endpoint \(endpoint) has no host", isRetryable: false) }
+        let hostHeader = endpoint.port.map { "\(host):\($0)" } ?? host
+        let path = endpoint.path.isEmpty ? "/" : endpoint.path
+        let signer = SigV4Signer(keys: keys, region: region, service: "sts")
+        let headers = signer.sign(method: "POST", host: hostHeader, path: path,
+                                  headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+                                  body: body, at: time)
+        let (status, answer) = try transport.send(method: "POST", url: endpoint, headers: headers, body: body)
+        if (200..<300).contains(status) {
+            guard let response = STSResponse.parse(answer) else {
+                throw CredentialFetchFailure("\(action): STS answered HTTP \(status) without credentials")
+            }
+            return response
+        }
+        if let error = STSErrorResponse.parse(answer) {
+            let id = error.requestId.map { ", request id \($0)" } ?? ""
+            throw CredentialFetchFailure("\(action): \(error.code): \(Self.oneLine(error.message)) (HTTP \(status)\(id))",
+                                         isRetryable: error.isRetryable || status >= 500)
+        }
+        throw CredentialFetchFailure("\(action): STS answered HTTP \(status)", isRetryable: status >= 500 || status == 429)
+    }
+
+    static func oneLine(_ s: String) -> String {
+        s.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
