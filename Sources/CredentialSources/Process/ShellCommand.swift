@@ -43,9 +43,13 @@ struct ShellCommand {
         let stdout = Drain(out.fileHandleForReading, limit: outputLimit)
         let stderr = Drain(err.fileHandleForReading, limit: outputLimit)
         if finished.wait(timeout: .now() + timeout) == .timedOut {
+            // The whole process group: a shell's children hold the pipes open too.
+            let pid = process.processIdentifier
+            kill(-pid, SIGTERM)
             process.terminate()
             if finished.wait(timeout: .now() + 2) == .timedOut {
-                kill(process.processIdentifier, SIGKILL)
+                kill(-pid, SIGKILL)
+                kill(pid, SIGKILL)
                 finished.wait()
             }
             _ = stdout.result()

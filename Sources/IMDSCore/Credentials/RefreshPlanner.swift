@@ -26,7 +26,8 @@ public struct RefreshPlanner: Sendable {
     public mutating func succeeded(with set: CredentialSet, at now: Timestamp, random: Double) {
         consecutiveFailures = 0
         lastError = nil
-        var due = schedule.nextRotation(after: set)
+        // From the moment of the fetch, not the set's whole-second `LastUpdated`.
+        var due = min(now + schedule.every, set.expiration - schedule.before)
         if set.expiration - schedule.before <= now {
             // The set came with less life than `rotate-before` (a short credential_process
             // lifetime, a 15-minute STS session): refresh at half of what is left, or it
