@@ -13,4 +13,10 @@ enum MFACode {
         }
         return code
     }
+
+    /// `SerialNumber` and `TokenCode` for an STS call, or nothing without a device.
+    static func parameters(serial: String?, command: String?) throws(CredentialSourceError) -> [(String, String)] {
+        guard let serial, let command else { return [] }
+        return [("SerialNumber", serial), ("TokenCode", try read(from: command))]
+    }
 }

@@ -32,10 +32,7 @@ public struct AssumeRoleSource: CredentialSource {
         var parameters = [("RoleArn", roleArn), ("RoleSessionName", sessionName),
                           ("DurationSeconds", String(Int(duration.value)))]
         if let externalId { parameters.append(("ExternalId", externalId)) }
-        if let mfaSerial, let mfaCommand {
-            parameters.append(("SerialNumber", mfaSerial))
-            parameters.append(("TokenCode", try MFACode.read(from: mfaCommand)))
-        }
+        parameters += try MFACode.parameters(serial: mfaSerial, command: mfaCommand)
         let response = try client.call("AssumeRole", parameters, keys: keys, at: now)
         return try response.credentialSet(fetchedAt: now)
     }

@@ -32,10 +32,7 @@ public struct StaticSource: CredentialSource {
                                  sessionToken: keys.sessionToken ?? "", lastUpdated: now, expiration: now + announcedLifetime)
         }
         var parameters = [("DurationSeconds", String(Int(duration.value)))]
-        if let mfaSerial, let mfaCommand {
-            parameters.append(("SerialNumber", mfaSerial))
-            parameters.append(("TokenCode", try MFACode.read(from: mfaCommand)))
-        }
+        parameters += try MFACode.parameters(serial: mfaSerial, command: mfaCommand)
         return try client.call("GetSessionToken", parameters, keys: keys, at: now).credentialSet(fetchedAt: now)
     }
 }
