@@ -97,11 +97,19 @@ public final class HTTPServer {
         finish(req, request, response, started: started)
     }
 
+    /// Sends the fallback of every request held for `holdLimit`, then waits for the next one.
+    /// libevent measures timers from the time it cached at the start of the loop iteration,
+    /// so a timer may fire a little before a request's own limit: it is then simply re-armed.
     private func expireHeld() {
-        let deadline = Monotonic.microseconds() - Int64(holdLimit * 1_000_000) + 1000
-        while let first = held.first, first.started <= deadline {
+        let now = Monotonic.microseconds()
+        let limit = Int64(holdLimit * 1_000_000)
+        while let first = held.first, now - first.started >= limit {
             held.removeFirst()
             finish(first.req, first.request, first.fallback, started: first.started)
+        }
+        if let first = held.first {
+            let wait = Double(limit - (now - first.started)) / 1_000_000
+            loop.schedule(after: max(0.001, wait)) { [weak self] in self?.expireHeld() }
         }
     }
 

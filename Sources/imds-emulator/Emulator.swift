@@ -17,6 +17,7 @@ final class Emulator: @unchecked Sendable {
     private let inbox: LoopInbox
     private let service: IMDSService
     private let source: any CredentialSource
+    private let summary: String
     private let accessLog: AccessLogWriter?
     private let worker = DispatchQueue(label: "imds-emulator.credential-refresh")
     private var planner: RefreshPlanner
@@ -31,6 +32,7 @@ final class Emulator: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.source = built.source
+        self.summary = built.summary
         let key = try configuration.stateDirectory.map { dir throws(ConfigurationError) in
             try TokenKeyStore.loadOrCreate(in: dir, random: .system)
         } ?? RandomSource.system.bytes(TokenAuthority.keyLength)
@@ -56,6 +58,7 @@ final class Emulator: @unchecked Sendable {
             logger.warning("serving long-term keys as they are: every client on this host gets keys that never expire; rotate them yourself and prefer the default GetSessionToken exchange")
         }
         if configuration.lazy {
+            logger.info("credential source: \(summary); fetching the first set in the background")
             service.awaitingFirstSet = true
         } else {
             try fetchFirstSet()
@@ -84,6 +87,7 @@ final class Emulator: @unchecked Sendable {
 
     /// Without `--lazy` the first set is fetched before listening, with a few quick retries
     /// for passing failures; a source that cannot deliver stops the start with its reason.
+    /// The start fails with one line, so it says how often it tried.
     private func fetchFirstSet() throws {
         var attempt = 0
         while true {
@@ -91,13 +95,14 @@ final class Emulator: @unchecked Sendable {
             let now = clock.now()
             do {
                 let set = try source.fetch(now: now)
+                logger.info("credential source: \(summary)")
                 published(set, at: now)
                 return
             } catch {
                 guard error.isRetryable, attempt < 3 else {
-                    throw RuntimeFailure("first credential fetch failed: \(error.message)")
+                    let tries = attempt > 1 ? " (\(attempt) attempts)" : ""
+                    throw RuntimeFailure("first credential fetch failed\(tries): \(error.message)")
                 }
-                logger.warning("credential fetch failed, retrying: \(error.message)")
                 usleep(UInt32(500_000 * attempt))
             }
         }

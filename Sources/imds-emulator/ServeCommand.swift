@@ -105,7 +105,6 @@ struct ServeCommand: ParsableCommand {
         }
         let built = try SourceFactory.make(configuration, environment: ProcessInfo.processInfo.environment)
         let logger = Logger(label: "imds-emulator")
-        logger.info("credential source: \(built.summary)")
         let emulator = try Emulator(configuration: configuration, built: built, logger: logger)
         try emulator.run()
     }

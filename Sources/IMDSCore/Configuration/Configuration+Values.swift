@@ -142,8 +142,12 @@ extension Configuration {
     }
 
     private func crossCheck(given: Set<String>) throws(ConfigurationError) {
-        guard credentialLifetime >= Seconds(2), credentialLifetime <= .hours(12) else {
-            throw ConfigurationError(key: "credential-lifetime", "\(credentialLifetime) is out of range; valid: 2s..12h")
+        // For the STS sources the lifetime is their `duration`, checked against STS's range below.
+        let lifetimeIsOwn = source == .synthetic || source == .process || serveLongTermKeys
+        if lifetimeIsOwn {
+            guard credentialLifetime >= Seconds(2), credentialLifetime <= .hours(12) else {
+                throw ConfigurationError(key: "credential-lifetime", "\(credentialLifetime) is out of range; valid: 2s..12h")
+            }
         }
         guard rotation.every >= Seconds(1) else {
             throw ConfigurationError(key: "rotate-every", "\(rotation.every) is too short; valid: at least 1s")
