@@ -7,11 +7,14 @@ import IMDSCore
 /// framing every IMDS response carries, and times the exchange for the access log.
 public final class HTTPServer {
     public typealias Handler = (Request) -> Response
+    /// For handlers that answer later (a rotation waiting on STS); call the reply once.
+    public typealias AsyncHandler = (Request, @escaping (Response) -> Void) -> Void
     public typealias AccessHandler = (AccessRecord) -> Void
 
     private let loop: EventLoop
     private let http: OpaquePointer
-    private let handler: Handler
+    private let handler: AsyncHandler
+    private let serverHeader: String
     private let onAccess: AccessHandler
     private let clock: any WallClock
     private var bound: [OpaquePointer] = []
@@ -30,12 +33,20 @@ public final class HTTPServer {
         var fallback: Response
     }
 
-    public init(loop: EventLoop, limits: ServerLimits = ServerLimits(), clock: any WallClock,
-                handler: @escaping Handler, onAccess: @escaping AccessHandler) throws(EventError) {
+    public convenience init(loop: EventLoop, limits: ServerLimits = ServerLimits(), clock: any WallClock,
+                            handler: @escaping Handler, onAccess: @escaping AccessHandler) throws(EventError) {
+        try self.init(loop: loop, limits: limits, clock: clock, serverHeader: "EC2ws",
+                      respond: { request, reply in reply(handler(request)) }, onAccess: onAccess)
+    }
+
+    /// `serverHeader` is `EC2ws` for IMDS, the emulator's own name for the control API.
+    public init(loop: EventLoop, limits: ServerLimits = ServerLimits(), clock: any WallClock, serverHeader: String,
+                respond: @escaping AsyncHandler, onAccess: @escaping AccessHandler) throws(EventError) {
         guard let http = evhttp_new(loop.base) else { throw EventError("cannot create the HTTP server") }
         self.loop = loop
         self.http = http
-        self.handler = handler
+        self.handler = respond
+        self.serverHeader = serverHeader
         self.onAccess = onAccess
         self.clock = clock
         let every = EVHTTP_REQ_GET.rawValue | EVHTTP_REQ_POST.rawValue | EVHTTP_REQ_HEAD.rawValue
@@ -78,23 +89,30 @@ public final class HTTPServer {
         let waiting = held
         held.removeAll()
         for h in waiting {
-            let response = handler(h.request)
-            finish(h.req, h.request, response.holdForCredentials ? h.fallback : response, started: h.started)
+            handler(h.request) { [weak self] response in
+                self?.finish(h.req, h.request, response.holdForCredentials ? h.fallback : response, started: h.started)
+            }
         }
     }
 
     private func serve(_ req: OpaquePointer) {
         let started = Monotonic.microseconds()
         let request = Self.request(from: req)
-        let response = handler(request)
-        if response.holdForCredentials, holdLimit > 0 {
-            // libevent keeps an unanswered request alive, and detaches it if the client goes
-            // away, so replying later is safe either way.
-            held.append(HeldRequest(req: req, request: request, started: started, fallback: response))
-            loop.schedule(after: holdLimit) { [weak self] in self?.expireHeld() }
-            return
+        // libevent keeps an unanswered request alive, and detaches it if the client goes away,
+        // so answering later (held, delayed, after STS) is safe either way.
+        handler(request) { [weak self] response in
+            guard let self else { return }
+            if response.holdForCredentials, self.holdLimit > 0 {
+                self.held.append(HeldRequest(req: req, request: request, started: started, fallback: response))
+                self.loop.schedule(after: self.holdLimit) { [weak self] in self?.expireHeld() }
+            } else if let delay = response.delay, delay > 0 {
+                var now = response
+                now.delay = nil
+                self.loop.schedule(after: delay) { [weak self] in self?.finish(req, request, now, started: started) }
+            } else {
+                self.finish(req, request, response, started: started)
+            }
         }
-        finish(req, request, response, started: started)
     }
 
     /// Sends the fallback of every request held for `holdLimit`, then waits for the next one.
@@ -114,10 +132,18 @@ public final class HTTPServer {
     }
 
     private func finish(_ req: OpaquePointer, _ request: Request, _ response: Response, started: Int64) {
-        let bytes = send(response, to: req, isHead: request.method == .head)
+        let bytes: Int
+        let status: Int
+        if response.closeConnection {
+            closeWithoutAnswer(req)
+            (bytes, status) = (0, 0)
+        } else {
+            bytes = send(response, to: req, isHead: request.method == .head)
+            status = response.status
+        }
         onAccess(AccessRecord(
             time: clock.now(), client: request.clientAddress, port: request.clientPort,
-            method: Self.methodName(req), path: request.target, status: response.status, bytes: bytes,
+            method: request.method == .other ? "OTHER" : request.method.rawValue, path: request.target, status: status, bytes: bytes,
             durationMicroseconds: Int(Monotonic.microseconds() - started),
             userAgent: request.headers["User-Agent"] ?? "", annotation: response.annotation))
     }
@@ -130,7 +156,7 @@ public final class HTTPServer {
         let body = response.body
         evhttp_add_header(out, "Content-Length", String(body.utf8.count))
         evhttp_add_header(out, "Date", dateCache.header(for: clock.now()))
-        evhttp_add_header(out, "Server", "EC2ws")
+        evhttp_add_header(out, "Server", serverHeader)
         evhttp_add_header(out, "Connection", "close")
         if !body.isEmpty {
             var body = body
@@ -151,6 +177,15 @@ public final class HTTPServer {
         return isHead ? 0 : body.utf8.count
     }
 
+    /// A close fault: the socket is shut down first, so the reply libevent is then given (to
+    /// release the request) never reaches the client, who sees the connection end.
+    private func closeWithoutAnswer(_ req: OpaquePointer) {
+        if let conn = evhttp_request_get_connection(req), let bev = evhttp_connection_get_bufferevent(conn) {
+            shutdown(bufferevent_getfd(bev), Int32(SHUT_RDWR))
+        }
+        evhttp_send_reply(req, 500, "Closed", nil)
+    }
+
     private static func request(from req: OpaquePointer) -> Request {
         let headers = HTTPHeaders(evhttp_request_get_input_headers(req))
         var address = ""
@@ -163,7 +198,12 @@ public final class HTTPServer {
             port = Int(p)
         }
         let target = evhttp_request_get_uri(req).map { String(cString: $0) } ?? "/"
-        return Request(method: method(req), target: target, headers: headers, clientAddress: address, clientPort: port)
+        var body: [UInt8] = []
+        if let input = evhttp_request_get_input_buffer(req), evbuffer_get_length(input) > 0 {
+            body = [UInt8](repeating: 0, count: evbuffer_get_length(input))
+            _ = body.withUnsafeMutableBytes { evbuffer_copyout(input, $0.baseAddress, $0.count) }
+        }
+        return Request(method: method(req), target: target, headers: headers, clientAddress: address, clientPort: port, body: body)
     }
 
     private static func method(_ req: OpaquePointer) -> HTTPMethod {
@@ -179,11 +219,6 @@ public final class HTTPServer {
         case EVHTTP_REQ_CONNECT: return .connect
         default: return .other
         }
-    }
-
-    private static func methodName(_ req: OpaquePointer) -> String {
-        let m = method(req)
-        return m == .other ? "OTHER" : m.rawValue
     }
 }
 

@@ -12,7 +12,10 @@ import Logging
 final class Emulator: @unchecked Sendable {
     private let configuration: Configuration
     private let logger: Logger
-    private let clock = SystemClock()
+    /// Real time plus the control API's offset: what expiry and rotation are decided by.
+    private let clock = ShiftedClock(base: SystemClock())
+    /// Real time, for the access log and `Date` headers.
+    private let realClock = SystemClock()
     private let loop: EventLoop
     private let inbox: LoopInbox
     private let service: IMDSService
@@ -22,6 +25,13 @@ final class Emulator: @unchecked Sendable {
     private let worker = DispatchQueue(label: "imds-emulator.credential-refresh")
     private var planner: RefreshPlanner
     private var server: HTTPServer?
+    private var adminServer: HTTPServer?
+    private var admin: AdminAPI?
+    private var adminToken: AdminToken.Loaded?
+    private var journal = Journal()
+    private let metrics = Metrics()
+    /// Control-API rotations waiting for the fetch in flight.
+    private var rotationWaiters: [(Result<CredentialSet, CredentialSourceError>) -> Void] = []
     private var fetching = false
     private var reportedExpiry: Timestamp?
     private var stopping = false
@@ -37,6 +47,7 @@ final class Emulator: @unchecked Sendable {
             try TokenKeyStore.loadOrCreate(in: dir, random: .system)
         } ?? RandomSource.system.bytes(TokenAuthority.keyLength)
         accessLog = try AccessLogWriter(configuration.accessLog)
+        if configuration.adminListen != nil { adminToken = try AdminToken.load(configuration) }
         service = IMDSService(settings: configuration.service, tokenKey: key, clock: clock)
         planner = RefreshPlanner(schedule: configuration.rotation, jitterFraction: built.source.blocksCaller ? 0.1 : 0,
                                  start: clock.now())
@@ -64,13 +75,24 @@ final class Emulator: @unchecked Sendable {
             try fetchFirstSet()
         }
 
-        let accessLog = self.accessLog
         let server: HTTPServer
         do {
-            server = try HTTPServer(loop: loop, clock: clock, handler: service.handle, onAccess: { accessLog?.write($0) })
+            server = try HTTPServer(loop: loop, clock: realClock, handler: service.handle,
+                                    onAccess: { [unowned self] in self.recordAccess($0) })
             for address in configuration.listen {
                 let bound = try server.listen(address)
                 logger.info("listening on \(bound.endpointURL)", metadata: ["role": "\(configuration.service.role)"])
+            }
+            if let address = configuration.adminListen, let token = adminToken {
+                let admin = AdminAPI(token: token.token, service: service, control: self)
+                var limits = ServerLimits()
+                limits.maxBodyBytes = 65536
+                let adminServer = try HTTPServer(loop: loop, limits: limits, clock: realClock, serverHeader: "imds-emulator",
+                                                 respond: admin.handle, onAccess: { _ in })
+                let bound = try adminServer.listen(address)
+                logger.info("admin API listening on \(bound.endpointURL) (bearer token in \(token.path))")
+                self.admin = admin
+                self.adminServer = adminServer
             }
         } catch {
             throw RuntimeFailure(error.description)
@@ -82,7 +104,14 @@ final class Emulator: @unchecked Sendable {
         loop.onSignal(SIGHUP) { [unowned self] in self.reopenAccessLog() }
         tick()
         loop.run()
+        if let token = adminToken, token.temporary { unlink(token.path) }
         logger.info("stopped")
+    }
+
+    private func recordAccess(_ record: AccessRecord) {
+        accessLog?.write(record)
+        journal.append(record)
+        metrics.record(record)
     }
 
     /// Without `--lazy` the first set is fetched before listening, with a few quick retries
@@ -153,11 +182,17 @@ final class Emulator: @unchecked Sendable {
     }
 
     private func finished(_ result: Result<CredentialSet, CredentialSourceError>, at now: Timestamp) {
+        defer {
+            let waiters = rotationWaiters
+            rotationWaiters.removeAll()
+            for done in waiters { done(result) }
+        }
         switch result {
         case .success(let set):
             published(set, at: now)
             server?.releaseHeld()
         case .failure(let error):
+            metrics.refreshFailed()
             let delay = planner.failed(error, at: clock.now(), random: Double.random(in: 0..<1))
             service.noteRefreshFailure(error.message)
             let serving = service.credentials.map { $0.isExpired(at: clock.now()) ? "nothing (last set expired)" : "\($0.accessKeyId) until \($0.expiration.iso8601)" } ?? "nothing yet"
@@ -167,6 +202,7 @@ final class Emulator: @unchecked Sendable {
 
     private func published(_ set: CredentialSet, at now: Timestamp) {
         service.publish(set)
+        metrics.rotated()
         planner.succeeded(with: set, at: now, random: Double.random(in: 0..<1))
         logger.info("published credentials", metadata: [
             "access_key_id": "\(set.accessKeyId)", "expiration": "\(set.expiration.iso8601)",
@@ -189,6 +225,7 @@ final class Emulator: @unchecked Sendable {
         stopping = true
         logger.info("\(signal): stopping after the responses in flight")
         server.stopAccepting()
+        adminServer?.stopAccepting()
         server.releaseHeld()
         var waited = 0.0
         func drain() {
@@ -201,5 +238,71 @@ final class Emulator: @unchecked Sendable {
         }
         // One short pause first, so requests already read off the socket are answered.
         loop.schedule(after: 0.05, drain)
+    }
+}
+
+extension Emulator: EmulatorControl {
+    func rotateNow(_ done: @escaping (Result<CredentialSet, CredentialSourceError>) -> Void) {
+        rotationWaiters.append(done)
+        if !fetching { refresh(at: clock.now()) }
+    }
+
+    var clockOffset: Seconds { clock.offset }
+
+    /// Moves the emulator's time; a schedule the new time has passed is acted on at once.
+    func setClockOffset(_ offset: Seconds) {
+        clock.offset = offset
+        let now = clock.now()
+        if planner.isDue(at: now) && !fetching { refresh(at: now) }
+    }
+
+    func newTokenKey() -> [UInt8] {
+        let key = RandomSource.system.bytes(TokenAuthority.keyLength)
+        if let dir = configuration.stateDirectory {
+            do {
+                try TokenKeyStore.replace(in: dir, with: key)
+            } catch {
+                logger.error("tokens revoked, but the new key could not be stored: \(error)")
+            }
+        }
+        return key
+    }
+
+    func journal(since: Int, limit: Int) -> (records: [JSONValue], next: Int) {
+        let page = journal.records(since: since, limit: limit)
+        let records = page.map { entry -> JSONValue in
+            guard case .object(let members) = entry.record.json else { return entry.record.json }
+            return .object([("seq", .int(entry.seq))] + members)
+        }
+        return (records, page.last?.seq ?? max(since, 0))
+    }
+
+    func metricsText() -> String {
+        metrics.text(expiresIn: service.credentials.map { $0.expiration - clock.now() })
+    }
+
+    var sourceState: JSONValue {
+        .object([
+            ("name", .string(source.name)),
+            ("healthy", .bool(planner.consecutiveFailures == 0 && service.canServeCredentials)),
+            ("consecutive_failures", .int(planner.consecutiveFailures)),
+            ("last_error", planner.lastError.map { .string($0.message) } ?? .null),
+            ("next_refresh", .string(planner.nextFetch.iso8601)),
+        ])
+    }
+
+    func reset() {
+        clock.offset = Seconds(0)
+        service.faults = FaultSet()
+        let started = configuration.service
+        service.update { s in
+            s.imdsv1Enabled = started.imdsv1Enabled
+            s.hopLimit = started.hopLimit
+            s.throttleRPS = started.throttleRPS
+            s.extendedAPI = started.extendedAPI
+        }
+        if service.serveExpired || !service.canServeCredentials, !fetching {
+            refresh(at: clock.now())
+        }
     }
 }

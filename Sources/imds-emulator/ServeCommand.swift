@@ -79,6 +79,12 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Listen at once and fetch the first set in the background.")
     var lazy = false
 
+    @Option(name: .customLong("admin-listen"), help: ArgumentHelp("Address of the control API (docs/control-api.md); off unless given.", valueName: "host:port"))
+    var adminListen: String?
+
+    @Option(name: .customLong("admin-token-file"), help: ArgumentHelp("Bearer token of the control API; created (mode 0600) if missing.", valueName: "file"))
+    var adminTokenFile: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("Diagnostics on stderr: debug, info, warning, error. (default: info)", valueName: "level"))
     var logLevel: String?
 
@@ -93,6 +99,7 @@ struct ServeCommand: ParsableCommand {
             ("sts-region", stsRegion), ("sts-endpoint", stsEndpoint), ("profile", profile), ("mfa-serial", mfaSerial),
             ("mfa-command", mfaCommand), ("credential-process", credentialProcess),
             ("serve-long-term-keys", serveLongTermKeys ? "true" : nil), ("lazy", lazy ? "true" : nil),
+            ("admin-listen", adminListen), ("admin-token-file", adminTokenFile),
         ]
         for case let (key, value?) in flags { values.append((key, .scalar(value))) }
         let configuration = try Configuration(values: values)

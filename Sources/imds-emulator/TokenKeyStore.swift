@@ -31,6 +31,22 @@ enum TokenKeyStore {
         return stored
     }
 
+    /// Stores a new key (after the control API revoked every token), replacing the old one
+    /// atomically so a replica never reads half a key.
+    static func replace(in directory: String, with key: [UInt8]) throws(ConfigurationError) {
+        let path = directory + "/" + fileName
+        let temporary = path + ".\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        let written = key.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+        close(fd)
+        guard written == key.count, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw failure("cannot replace \(path)")
+        }
+    }
+
     private static func read(_ path: String) throws(ConfigurationError) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {

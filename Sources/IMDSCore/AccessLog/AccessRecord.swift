@@ -28,7 +28,10 @@ public struct AccessRecord: Sendable {
     }
 
     /// The JSON line, without its newline.
-    public var jsonLine: String {
+    public var jsonLine: String { json.compact }
+
+    /// The record as a JSON object; the journal adds its sequence number to it.
+    public var json: JSONValue {
         var members: [(String, JSONValue)] = [
             ("time", .string(time.iso8601Milliseconds)),
             ("client", .string(client)),
@@ -44,6 +47,7 @@ public struct AccessRecord: Sendable {
         if let role = annotation.role { members.append(("role", .string(role))) }
         if let key = annotation.accessKeyId { members.append(("access_key_id", .string(key))) }
         if let error = annotation.error { members.append(("error", .string(error))) }
-        return JSONValue.object(members).compact
+        if let fault = annotation.fault { members.append(("fault", .string(fault))) }
+        return .object(members)
     }
 }

@@ -7,7 +7,7 @@ extension Configuration {
         "listen", "role", "source", "credential-lifetime", "rotate-every", "rotate-before", "imdsv1",
         "hop-limit", "access-log", "state-dir", "log-level", "role-arn", "external-id", "session-name",
         "duration", "sts-region", "sts-endpoint", "profile", "mfa-serial", "mfa-command", "credential-process",
-        "serve-long-term-keys", "lazy", "instance",
+        "serve-long-term-keys", "lazy", "admin-listen", "admin-token-file", "instance",
     ]
 
     static let instanceKeys = [
@@ -129,6 +129,14 @@ extension Configuration {
             serveLongTermKeys = try boolean(key, value)
         case "lazy":
             lazy = try boolean(key, value)
+        case "admin-listen":
+            let text = try scalar(key, value)
+            guard let address = ListenAddress(text) else {
+                throw ConfigurationError(key: key, "\"\(text)\" is not HOST:PORT; valid: 127.0.0.1:9255, [::1]:9255")
+            }
+            adminListen = address
+        case "admin-token-file":
+            adminTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
         case "instance":
             guard case .map(let members) = value else {
                 throw ConfigurationError(key: key, "must be a mapping of instance facts, not \(value.kindName)")
@@ -175,6 +183,12 @@ extension Configuration {
             guard credentialProcess != nil else {
                 throw ConfigurationError(key: "credential-process", "is required with --source process")
             }
+        }
+        if let admin = adminListen, listen.contains(where: { $0 == admin && $0.port != 0 }) {
+            throw ConfigurationError(key: "admin-listen", "\(admin) is also an IMDS listen address; the control API needs a port of its own")
+        }
+        if adminTokenFile != nil, adminListen == nil {
+            throw ConfigurationError(key: "admin-token-file", "applies only with --admin-listen")
         }
         if sts.mfaSerial != nil, sts.mfaCommand == nil {
             throw ConfigurationError(key: "mfa-command", "is required with --mfa-serial: the emulator refreshes unattended")

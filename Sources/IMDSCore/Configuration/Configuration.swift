@@ -29,6 +29,9 @@ public struct Configuration: Sendable, Equatable {
     public var serveLongTermKeys = false
     /// Listen before the first set is fetched, holding early credential requests briefly.
     public var lazy = false
+    /// The control API's listener; nil keeps it off.
+    public var adminListen: ListenAddress?
+    public var adminTokenFile: String?
     public var rotation = RotationSchedule(every: .hours(1), before: .minutes(30))
     public var accessLog = AccessLogTarget.stdout
     public var stateDirectory: String?

@@ -2,8 +2,8 @@
 public enum CredentialDocument {
     /// `iam/security-credentials/ROLE`. `Code` must be exactly `Success`: Go v1 compares it
     /// case-sensitively.
-    public static func credentials(_ set: CredentialSet) -> String {
-        JSONValue.object([
+    public static func credentials(_ set: CredentialSet, accountId: String? = nil) -> String {
+        var members: [(String, JSONValue)] = [
             ("Code", .string("Success")),
             ("LastUpdated", .string(set.lastUpdated.iso8601)),
             ("Type", .string("AWS-HMAC")),
@@ -11,6 +11,18 @@ public enum CredentialDocument {
             ("SecretAccessKey", .string(set.secretAccessKey)),
             ("Token", .string(set.sessionToken)),
             ("Expiration", .string(set.expiration.iso8601)),
+        ]
+        if let accountId { members.append(("AccountId", .string(accountId))) }
+        return JSONValue.object(members).imdsPretty
+    }
+
+    /// What IMDS answers when a role cannot be assumed: 200, `Code` other than `Success`,
+    /// no keys (imds-behaviour.md §1.6).
+    public static func error(code: String, role: String, at time: Timestamp) -> String {
+        JSONValue.object([
+            ("Code", .string(code)),
+            ("Message", .string("EC2 cannot assume the role \(role). Please see documentation at https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html#troubleshoot_roles_usingrole-ec2.")),
+            ("LastUpdated", .string(time.iso8601)),
         ]).imdsPretty
     }
 

@@ -12,6 +12,10 @@ public struct Response: Sendable {
     /// hold it briefly and ask again once a set is published, sending this response only if
     /// none arrives in time.
     public var holdForCredentials = false
+    /// Seconds to wait before answering (a delay fault).
+    public var delay: Double?
+    /// Close the connection instead of answering (a close fault).
+    public var closeConnection = false
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: String = "", hopLimit: Int? = nil,
                 annotation: AccessAnnotation = AccessAnnotation()) {
@@ -32,6 +36,10 @@ public struct AccessAnnotation: Sendable, Equatable {
     public var accessKeyId: String?
     /// Why credentials could not be served.
     public var error: String?
+    /// The fault the control API applied, if any.
+    public var fault: String?
+    /// What kind of path was asked for; for metrics.
+    public var pathClass: PathClass?
 
     public init(imdsVersion: IMDSVersion = .none, role: String? = nil, accessKeyId: String? = nil, error: String? = nil) {
         self.imdsVersion = imdsVersion

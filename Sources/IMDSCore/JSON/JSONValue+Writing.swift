@@ -43,6 +43,7 @@ extension JSONValue {
         switch self {
         case .string(let s): JSONValue.writeString(s, into: &out)
         case .int(let n): out += String(n)
+        case .double(let d): out += d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)) : "null"
         case .bool(let b): out += b ? "true" : "false"
         case .null: out += "null"
         case .array(let items):

@@ -1,6 +1,9 @@
 extension MetadataTree {
     /// The tree EC2 serves for an instance with these facts and this instance-profile role.
-    public static func instance(_ m: InstanceMetadata, role: String, pendingTime: Timestamp) -> MetadataTree {
+    /// `extendedAPI` adds `iam/security-credentials-extended/`, which most real instances
+    /// answer with 404 (imds-behaviour.md §3.2).
+    public static func instance(_ m: InstanceMetadata, role: String, pendingTime: Timestamp,
+                                extendedAPI: Bool = false) -> MetadataTree {
         var t = MetadataTree()
         let md = "meta-data/"
         let az = m.resolvedAvailabilityZone
@@ -15,6 +18,9 @@ extension MetadataTree {
         t.insert(md + "hostname", .text(hostname))
         t.insert(md + "iam/info", .instanceProfileInfo)
         t.insert(md + "iam/security-credentials/" + role, .credentials(role: role))
+        if extendedAPI {
+            t.insert(md + "iam/security-credentials-extended/" + role, .extendedCredentials(role: role))
+        }
         t.insert(md + "instance-action", .text("none"))
         t.insert(md + "instance-id", .text(m.instanceId))
         t.insert(md + "instance-life-cycle", .text("on-demand"))

@@ -9,6 +9,8 @@ public struct MetadataTree: Sendable {
         case userData(String)
         /// `iam/security-credentials/ROLE`: the current credential document.
         case credentials(role: String)
+        /// `iam/security-credentials-extended/ROLE`: the same plus `AccountId`.
+        case extendedCredentials(role: String)
         /// `iam/info`, whose `LastUpdated` follows the credentials.
         case instanceProfileInfo
     }

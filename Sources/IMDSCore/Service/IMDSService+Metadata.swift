@@ -58,15 +58,17 @@ extension IMDSService {
             headers.add("Accept-Ranges", "none")
             headers.add("Last-Modified", startTime.rfc1123)
             return Response(status: 200, headers: headers, body: data, annotation: annotation)
-        case .credentials(let role):
-            guard let set = credentials, !set.isExpired(at: clock.now()) else {
-                // Never hand out an expired set; clients retry or move down their chain.
+        case .credentials(let role), .extendedCredentials(let role):
+            guard let set = credentials, canServeCredentials else {
+                // Never hand out an expired set (unless a test asked for it); clients retry
+                // or move down their chain.
                 return unavailable(headers: headers, annotation: annotation)
             }
             var annotation = annotation
             annotation.role = role
             annotation.accessKeyId = set.accessKeyId
-            return text(credentialBody, headers: headers, lastModified: set.lastUpdated, annotation: annotation)
+            let body = content == .credentials(role: role) ? credentialBody : extendedCredentialBody
+            return text(body, headers: headers, lastModified: set.lastUpdated, annotation: annotation)
         case .instanceProfileInfo:
             guard let set = credentials else {
                 return unavailable(headers: headers, annotation: annotation)

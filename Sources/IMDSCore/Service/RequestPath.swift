@@ -8,6 +8,8 @@ struct RequestPath {
     var rest: Substring
     /// True when the target was exactly `/<version>` with nothing after it.
     var bareVersion: Bool
+    /// The whole path with its runs of `/` collapsed, for fault prefixes.
+    var collapsed: String
 
     init(target: String) {
         var path = target
@@ -24,6 +26,7 @@ struct RequestPath {
             }
             collapsed.append(ch)
         }
+        self.collapsed = collapsed
         let trimmed = collapsed.drop(while: { $0 == "/" })
         if trimmed.isEmpty {
             version = nil

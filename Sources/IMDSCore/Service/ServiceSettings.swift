@@ -7,6 +7,10 @@ public struct ServiceSettings: Sendable, Equatable {
     /// The role of the instance profile, served under `iam/security-credentials/`.
     public var role = "imds-emulator"
     public var instance = InstanceMetadata()
+    /// Requests per second per client before 429; 0 is off, as on EC2 by default.
+    public var throttleRPS = 0
+    /// Serve `iam/security-credentials-extended/` (404 on most real instances).
+    public var extendedAPI = false
 
     public init() {}
 }

@@ -1,0 +1,259 @@
+import Foundation
+
+/// The control API (docs/control-api.md): authenticated JSON routes that rotate, expire,
+/// fault, shift and inspect the running emulator. It answers through a callback because a
+/// rotation with an STS source finishes only when STS has answered.
+public final class AdminAPI: @unchecked Sendable {
+    private let token: [UInt8]
+    private let service: IMDSService
+    private unowned let control: any EmulatorControl
+
+    public init(token: String, service: IMDSService, control: any EmulatorControl) {
+        self.token = Array(token.utf8)
+        self.service = service
+        self.control = control
+    }
+
+    public func handle(_ request: Request, reply: @escaping (Response) -> Void) {
+        let (path, query) = Self.split(request.target)
+        if path == "/healthz" {
+            guard request.method == .get || request.method == .head else { return reply(Self.error(405, "use GET")) }
+            return reply(health())
+        }
+        guard authorized(request) else {
+            return reply(Self.error(401, "missing or wrong bearer token"))
+        }
+        do {
+            try route(request, path: path, query: query, reply: reply)
+        } catch {
+            reply(Self.error(error.status, error.message))
+        }
+    }
+
+    /// Constant time in the token's length: every byte is compared whatever the first
+    /// mismatch, and a wrong length costs the same as a wrong byte.
+    private func authorized(_ request: Request) -> Bool {
+        guard let header = request.headers["Authorization"], header.hasPrefix("Bearer ") else { return false }
+        let given = Array(header.utf8.dropFirst("Bearer ".utf8.count))
+        var diff = given.count == token.count ? 0 : 1
+        for i in token.indices {
+            diff |= Int(token[i] ^ (i < given.count ? given[i] : ~token[i]))
+        }
+        return diff == 0
+    }
+
+    private func route(_ request: Request, path: String, query: [String: String],
+                       reply: @escaping (Response) -> Void) throws(AdminError) {
+        guard let target = Route(path) else {
+            throw AdminError.notFound("no route \(path); see docs/control-api.md")
+        }
+        switch (request.method, target) {
+        case (.get, .metrics):
+            reply(Response(status: 200, headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4")]),
+                           body: control.metricsText()))
+        case (.get, .state):
+            reply(Self.json(state()))
+        case (.post, .rotate(let role)):
+            try requireRole(role)
+            _ = try body(request, allowed: [])
+            control.rotateNow { result in
+                switch result {
+                case .success(let set): reply(Self.json(.object(Self.setMembers(role, set))))
+                case .failure(let error): reply(Self.error(502, error.message))
+                }
+            }
+        case (.post, .expire(let role)):
+            try requireRole(role)
+            let b = try body(request, allowed: ["serve_expired"])
+            let serveExpired = try Self.bool(b["serve_expired"], "serve_expired") ?? false
+            guard let set = service.expireCurrent(serveExpired: serveExpired) else {
+                throw AdminError(status: 409, message: "no credentials have been published yet")
+            }
+            reply(Self.json(.object(Self.setMembers(role, set) + [("serve_expired", .bool(serveExpired))])))
+        case (.put, .faults):
+            let b = try body(request, allowed: ["faults"])
+            guard case .array(let items)? = b["faults"] else { throw AdminError.badRequest("faults must be an array of rules") }
+            var rules: [FaultRule] = []
+            for (i, item) in items.enumerated() { rules.append(try FaultRule(json: item, index: i)) }
+            service.faults = FaultSet(rules)
+            reply(Self.json(.object([("faults", .array(rules.map(\.json)))])))
+        case (.delete, .faults):
+            service.faults = FaultSet()
+            reply(Self.json(.object([("faults", .array([]))])))
+        case (.put, .clock):
+            let b = try body(request, allowed: ["offset_seconds"])
+            let offset: Double
+            switch b["offset_seconds"] {
+            case .int(let n)?: offset = Double(n)
+            case .double(let d)?: offset = d
+            default: throw AdminError.badRequest("offset_seconds must be a number")
+            }
+            guard abs(offset) <= 315_360_000 else { throw AdminError.badRequest("offset_seconds must be within ±315360000 (ten years)") }
+            control.setClockOffset(Seconds(offset))
+            reply(Self.json(.object([("offset_seconds", .double(offset)), ("now", .string(service.clock.now().iso8601))])))
+        case (.put, .settings):
+            try updateSettings(try body(request, allowed: ["imdsv1", "hop_limit", "throttle_rps", "extended_api"]))
+            reply(Self.json(settingsJSON()))
+        case (.post, .revoke):
+            _ = try body(request, allowed: [])
+            service.revokeTokens(newKey: control.newTokenKey())
+            reply(Self.json(.object([("revoked", .bool(true))])))
+        case (.get, .journal):
+            let sinceText = query["since"] ?? "0"
+            guard let since = Int(sinceText), since >= 0 else { throw AdminError.badRequest("since must be a non-negative integer") }
+            let page = control.journal(since: since, limit: 1000)
+            reply(Self.json(.object([("records", .array(page.records)), ("next", .int(page.next))])))
+        case (.post, .reset):
+            _ = try body(request, allowed: [])
+            control.reset()
+            reply(Self.json(state()))
+        default:
+            throw AdminError(status: 405, message: "\(request.method.rawValue) is not allowed on \(path)")
+        }
+    }
+
+    private enum Route {
+        case metrics, state, rotate(String), expire(String), faults, clock, settings, revoke, journal, reset
+
+        init?(_ path: String) {
+            let parts = path.split(separator: "/").map(String.init)
+            switch parts.count {
+            case 1 where parts[0] == "metrics": self = .metrics
+            case 2 where parts[0] == "v1":
+                switch parts[1] {
+                case "state": self = .state
+                case "faults": self = .faults
+                case "clock": self = .clock
+                case "settings": self = .settings
+                case "journal": self = .journal
+                case "reset": self = .reset
+                default: return nil
+                }
+            case 3 where parts[0] == "v1" && parts[1] == "tokens" && parts[2] == "revoke": self = .revoke
+            case 4 where parts[0] == "v1" && parts[1] == "roles" && parts[3] == "rotate": self = .rotate(parts[2])
+            case 4 where parts[0] == "v1" && parts[1] == "roles" && parts[3] == "expire": self = .expire(parts[2])
+            default: return nil
+            }
+        }
+    }
+
+    private func requireRole(_ role: String) throws(AdminError) {
+        guard role == service.settings.role else {
+            throw AdminError.notFound("no role \(role); this emulator serves \(service.settings.role)")
+        }
+    }
+
+    private func updateSettings(_ b: JSONValue) throws(AdminError) {
+        var imdsv1: Bool?
+        switch b["imdsv1"] {
+        case nil: break
+        case .string("enabled")?: imdsv1 = true
+        case .string("disabled")?: imdsv1 = false
+        default: throw AdminError.badRequest("imdsv1 must be \"enabled\" or \"disabled\"")
+        }
+        let hop = try Self.int(b["hop_limit"], "hop_limit", 1...64)
+        let rps = try Self.int(b["throttle_rps"], "throttle_rps", 0...100_000)
+        let extended = try Self.bool(b["extended_api"], "extended_api")
+        service.update { s in
+            if let imdsv1 { s.imdsv1Enabled = imdsv1 }
+            if let hop { s.hopLimit = hop }
+            if let rps { s.throttleRPS = rps }
+            if let extended { s.extendedAPI = extended }
+        }
+    }
+
+    private func health() -> Response {
+        if service.canServeCredentials {
+            return Self.json(.object([("status", .string("ok"))]))
+        }
+        let reason: String
+        if let set = service.credentials {
+            reason = "credentials \(set.accessKeyId) expired at \(set.expiration.iso8601)" + (service.refreshError.map { "; last refresh failed: \($0)" } ?? "")
+        } else {
+            reason = "no credentials fetched yet" + (service.refreshError.map { "; last refresh failed: \($0)" } ?? "")
+        }
+        return Self.json(.object([("status", .string("unavailable")), ("reason", .string(reason))]), status: 503)
+    }
+
+    public func state() -> JSONValue {
+        let now = service.clock.now()
+        var role: [(String, JSONValue)] = [("name", .string(service.settings.role))]
+        if let set = service.credentials {
+            role += [("access_key_id", .string(set.accessKeyId)), ("last_updated", .string(set.lastUpdated.iso8601)),
+                     ("expiration", .string(set.expiration.iso8601)), ("expired", .bool(set.isExpired(at: now)))]
+        }
+        role.append(("serve_expired", .bool(service.serveExpired)))
+        return .object([
+            ("now", .string(now.iso8601)),
+            ("clock_offset_seconds", .double(control.clockOffset.value)),
+            ("roles", .array([.object(role)])),
+            ("source", control.sourceState),
+            ("settings", settingsJSON()),
+            ("faults", .array(service.faults.rules.map(\.json))),
+        ])
+    }
+
+    private func settingsJSON() -> JSONValue {
+        let s = service.settings
+        return .object([
+            ("imdsv1", .string(s.imdsv1Enabled ? "enabled" : "disabled")), ("hop_limit", .int(s.hopLimit)),
+            ("throttle_rps", .int(s.throttleRPS)), ("extended_api", .bool(s.extendedAPI)),
+        ])
+    }
+
+    private static func setMembers(_ role: String, _ set: CredentialSet) -> [(String, JSONValue)] {
+        [("role", .string(role)), ("access_key_id", .string(set.accessKeyId)),
+         ("last_updated", .string(set.lastUpdated.iso8601)), ("expiration", .string(set.expiration.iso8601))]
+    }
+
+    /// The request's JSON object (an empty body is `{}`), refusing fields not in `allowed`.
+    private func body(_ request: Request, allowed: [String]) throws(AdminError) -> JSONValue {
+        let text = String(decoding: request.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.isEmpty { return .object([]) }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        } catch {
+            throw AdminError.badRequest("invalid JSON body")
+        }
+        guard case .object(let members) = value else { throw AdminError.badRequest("the body must be a JSON object") }
+        for (key, _) in members where !allowed.contains(key) {
+            throw AdminError.badRequest("unknown field \"\(key)\"" + (allowed.isEmpty ? "; this route takes no fields" : "; valid: \(allowed.joined(separator: ", "))"))
+        }
+        return value
+    }
+
+    private static func int(_ v: JSONValue?, _ name: String, _ range: ClosedRange<Int>) throws(AdminError) -> Int? {
+        switch v {
+        case nil: return nil
+        case .int(let n)? where range.contains(n): return n
+        default: throw AdminError.badRequest("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
+        }
+    }
+
+    private static func bool(_ v: JSONValue?, _ name: String) throws(AdminError) -> Bool? {
+        switch v {
+        case nil: return nil
+        case .bool(let b)?: return b
+        default: throw AdminError.badRequest("\(name) must be true or false")
+        }
+    }
+
+    static func json(_ value: JSONValue, status: Int = 200) -> Response {
+        Response(status: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: value.compact + "\n")
+    }
+
+    static func error(_ status: Int, _ message: String) -> Response {
+        json(.object([("error", .string(message))]), status: status)
+    }
+
+    static func split(_ target: String) -> (String, [String: String]) {
+        guard let q = target.firstIndex(of: "?") else { return (target, [:]) }
+        var query: [String: String] = [:]
+        for pair in target[target.index(after: q)...].split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            query[kv[0]] = kv.count > 1 ? (kv[1].removingPercentEncoding ?? kv[1]) : ""
+        }
+        return (String(target[..<q]), query)
+    }
+}

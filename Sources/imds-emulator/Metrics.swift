@@ -1,0 +1,55 @@
+import IMDSCore
+import Prometheus
+
+/// The emulator's Prometheus metrics, fed from access records and refresh events on the loop
+/// thread, read by `GET /metrics`. Counters are looked up once per label set and kept.
+final class Metrics {
+    private let registry = PrometheusCollectorRegistry()
+    private var requests: [String: Counter] = [:]
+    private var fetches: [ClientFamily: Counter] = [:]
+    private let tokensIssued: Counter
+    private let rotations: Counter
+    private let refreshFailures: Counter
+    private let expirySeconds: Gauge
+
+    init() {
+        tokensIssued = registry.makeCounter(name: "imds_tokens_issued_total", help: "IMDSv2 session tokens issued")
+        rotations = registry.makeCounter(name: "imds_rotations_total", help: "Credential sets published")
+        refreshFailures = registry.makeCounter(name: "imds_source_refresh_failures_total", help: "Failed fetches from the credential source")
+        expirySeconds = registry.makeGauge(name: "imds_credentials_expiry_seconds", help: "Seconds until the current credential set expires")
+    }
+
+    func record(_ record: AccessRecord) {
+        guard let pathClass = record.annotation.pathClass else { return }
+        let key = "\(pathClass.rawValue)|\(record.status)"
+        let counter = requests[key] ?? {
+            let c = registry.makeCounter(name: "imds_requests_total", labels: [("class", pathClass.rawValue), ("status", String(record.status))],
+                                         help: "IMDS requests by path class and status")
+            requests[key] = c
+            return c
+        }()
+        counter.increment()
+        if pathClass == .token && record.status == 200 && record.method == "PUT" {
+            tokensIssued.increment()
+        }
+        if pathClass == .credentials && record.status == 200 && record.annotation.accessKeyId != nil {
+            let family = ClientFamily(userAgent: record.userAgent)
+            let fetch = fetches[family] ?? {
+                let c = registry.makeCounter(name: "imds_credential_fetches_total", labels: [("sdk", family.rawValue)],
+                                             help: "Credential documents served, by client family")
+                fetches[family] = c
+                return c
+            }()
+            fetch.increment()
+        }
+    }
+
+    func rotated() { rotations.increment() }
+
+    func refreshFailed() { refreshFailures.increment() }
+
+    func text(expiresIn: Seconds?) -> String {
+        if let expiresIn { expirySeconds.set(expiresIn.value.rounded()) }
+        return registry.emitToString()
+    }
+}
