@@ -26,6 +26,9 @@ final class Emulator: @unchecked Sendable {
     private var planner: RefreshPlanner
     private var server: HTTPServer?
     private var adminServer: HTTPServer?
+    private var containerServer: HTTPServer?
+    private let roleArn: String
+    private let containerToken: ContainerAuthToken?
     private var admin: AdminAPI?
     private var adminToken: AdminToken.Loaded?
     private var journal = Journal()
@@ -43,12 +46,18 @@ final class Emulator: @unchecked Sendable {
         self.logger = logger
         self.source = built.source
         self.summary = built.summary
+        self.roleArn = built.roleArn
+            ?? "arn:aws:iam::\(configuration.service.instance.accountId):role/\(configuration.service.role)"
         let key = try configuration.stateDirectory.map { dir throws(ConfigurationError) in
             try TokenKeyStore.loadOrCreate(in: dir, random: .system)
         } ?? RandomSource.system.bytes(TokenAuthority.keyLength)
         accessLog = try AccessLogWriter(configuration.accessLog)
         if configuration.adminListen != nil { adminToken = try AdminToken.load(configuration) }
         service = IMDSService(settings: configuration.service, tokenKey: key, clock: clock)
+        service.hostCheck = configuration.hostCheck
+        containerToken = try configuration.containerAuthTokenFile.map { path throws(ConfigurationError) in
+            try ContainerAuthToken(path: path)
+        }
         planner = RefreshPlanner(schedule: configuration.rotation, jitterFraction: built.source.blocksCaller ? 0.1 : 0,
                                  start: clock.now())
         do {
@@ -82,6 +91,15 @@ final class Emulator: @unchecked Sendable {
             for address in configuration.listen {
                 let bound = try server.listen(address)
                 logger.info("listening on \(bound.endpointURL)", metadata: ["role": "\(configuration.service.role)"])
+            }
+            if let address = configuration.containerListen {
+                let token = containerToken
+                let endpoint = ContainerEndpoint(service: service, roleArn: roleArn, expectedAuthorization: { token?.current })
+                let containerServer = try HTTPServer(loop: loop, clock: realClock, handler: endpoint.handle,
+                                                     onAccess: { [unowned self] in self.recordAccess($0) })
+                let bound = try containerServer.listen(address)
+                logger.info("container credentials endpoint listening on \(bound.endpointURL)v1/credentials")
+                self.containerServer = containerServer
             }
             if let address = configuration.adminListen, let token = adminToken {
                 let admin = AdminAPI(token: token.token, service: service, control: self)
@@ -226,6 +244,7 @@ final class Emulator: @unchecked Sendable {
         logger.info("\(signal): stopping after the responses in flight")
         server.stopAccepting()
         adminServer?.stopAccepting()
+        containerServer?.stopAccepting()
         server.releaseHeld()
         var waited = 0.0
         func drain() {

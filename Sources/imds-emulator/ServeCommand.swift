@@ -7,7 +7,7 @@ struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the emulator.",
-        discussion: "Every flag can also be set in the YAML file given with --config, under the flag's name; flags override the file."
+        discussion: "Every flag can also be set in the YAML file given with --config, under the flag's name, or in the environment as IMDS_EMULATOR_NAME (upper case, - as _); flags override the environment, which overrides the file."
     )
 
     @Option(name: [.customShort("c"), .long], help: ArgumentHelp("YAML configuration file.", valueName: "file"))
@@ -85,13 +85,26 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("admin-token-file"), help: ArgumentHelp("Bearer token of the control API; created (mode 0600) if missing.", valueName: "file"))
     var adminTokenFile: String?
 
+    @Option(name: .customLong("require-host"), help: ArgumentHelp("Refuse requests whose Host is not an address of the emulator. (default: enabled when listening on loopback only)", valueName: "enabled|disabled"))
+    var requireHost: String?
+
+    @Option(name: .customLong("allow-host"), help: ArgumentHelp("Another Host name to accept; repeatable.", valueName: "name"))
+    var allowHost: [String] = []
+
+    @Option(name: .customLong("container-listen"), help: ArgumentHelp("Address of the ECS/EKS-style container credentials endpoint; off unless given.", valueName: "host:port"))
+    var containerListen: String?
+
+    @Option(name: .customLong("container-auth-token-file"), help: ArgumentHelp("Authorization value the container endpoint requires; re-read when it changes.", valueName: "file"))
+    var containerAuthTokenFile: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("Diagnostics on stderr: debug, info, warning, error. (default: info)", valueName: "level"))
     var logLevel: String?
 
     func run() throws {
-        var values = try config.map(ConfigFile.load) ?? []
-        if !listen.isEmpty { values.append(("listen", .list(listen.map(ConfigValue.scalar)))) }
-        let flags: [(String, String?)] = [
+        var flags: [(String, ConfigValue)] = []
+        if !listen.isEmpty { flags.append(("listen", .list(listen.map(ConfigValue.scalar)))) }
+        if !allowHost.isEmpty { flags.append(("allow-host", .list(allowHost.map(ConfigValue.scalar)))) }
+        let scalars: [(String, String?)] = [
             ("role", role), ("source", source), ("credential-lifetime", credentialLifetime),
             ("rotate-every", rotateEvery), ("rotate-before", rotateBefore), ("imdsv1", imdsv1),
             ("hop-limit", hopLimit), ("access-log", accessLog), ("state-dir", stateDir), ("log-level", logLevel),
@@ -99,10 +112,11 @@ struct ServeCommand: ParsableCommand {
             ("sts-region", stsRegion), ("sts-endpoint", stsEndpoint), ("profile", profile), ("mfa-serial", mfaSerial),
             ("mfa-command", mfaCommand), ("credential-process", credentialProcess),
             ("serve-long-term-keys", serveLongTermKeys ? "true" : nil), ("lazy", lazy ? "true" : nil),
-            ("admin-listen", adminListen), ("admin-token-file", adminTokenFile),
+            ("admin-listen", adminListen), ("admin-token-file", adminTokenFile), ("require-host", requireHost),
+            ("container-listen", containerListen), ("container-auth-token-file", containerAuthTokenFile),
         ]
-        for case let (key, value?) in flags { values.append((key, .scalar(value))) }
-        let configuration = try Configuration(values: values)
+        for case let (key, value?) in scalars { flags.append((key, .scalar(value))) }
+        let configuration = try ConfigurationLoader.load(file: config, flags: flags)
 
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
         LoggingSystem.bootstrap { label in

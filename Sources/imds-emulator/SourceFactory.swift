@@ -10,6 +10,8 @@ enum SourceFactory {
         var source: any CredentialSource
         /// The account the credentials belong to, when the source knows it (a role ARN).
         var accountId: String?
+        /// The role assumed, when the source assumes one.
+        var roleArn: String? = nil
         /// One line for the start-up log: what is assumed, with which keys. No secrets.
         var summary: String
     }
@@ -40,7 +42,7 @@ enum SourceFactory {
                                           sessionName: sessionName, duration: duration,
                                           externalId: c.sts.externalId ?? found.externalId,
                                           mfaSerial: mfaSerial, mfaCommand: c.sts.mfaCommand)
-            return Built(source: source, accountId: STSSettings.account(ofRoleArn: roleArn),
+            return Built(source: source, accountId: STSSettings.account(ofRoleArn: roleArn), roleArn: roleArn,
                          summary: "AssumeRole \(roleArn) as \(sessionName) for \(duration), keys \(found.keys.accessKeyId) from \(found.origin)")
         case .static:
             let found = try SourceCredentials.resolve(profile: c.sts.profile, environment: environment)

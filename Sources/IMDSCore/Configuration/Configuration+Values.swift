@@ -7,7 +7,8 @@ extension Configuration {
         "listen", "role", "source", "credential-lifetime", "rotate-every", "rotate-before", "imdsv1",
         "hop-limit", "access-log", "state-dir", "log-level", "role-arn", "external-id", "session-name",
         "duration", "sts-region", "sts-endpoint", "profile", "mfa-serial", "mfa-command", "credential-process",
-        "serve-long-term-keys", "lazy", "admin-listen", "admin-token-file", "instance",
+        "serve-long-term-keys", "lazy", "admin-listen", "admin-token-file", "require-host", "allow-host",
+        "container-listen", "container-auth-token-file", "instance",
     ]
 
     static let instanceKeys = [
@@ -137,6 +138,28 @@ extension Configuration {
             adminListen = address
         case "admin-token-file":
             adminTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
+        case "require-host":
+            switch try scalar(key, value) {
+            case "enabled": requireHost = true
+            case "disabled": requireHost = false
+            case let other: throw ConfigurationError(key: key, "\"\(other)\" is not valid; valid: enabled, disabled")
+            }
+        case "allow-host":
+            let items: [ConfigValue]
+            if case .list(let l) = value { items = l } else { items = [value] }
+            var hosts: [String] = []
+            for item in items {
+                hosts.append(try matching(key, item, #"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$"#, "a host name or address, IPv6 in brackets"))
+            }
+            allowHosts += hosts
+        case "container-listen":
+            let text = try scalar(key, value)
+            guard let address = ListenAddress(text) else {
+                throw ConfigurationError(key: key, "\"\(text)\" is not HOST:PORT; valid: 127.0.0.1:9256, [::1]:9256")
+            }
+            containerListen = address
+        case "container-auth-token-file":
+            containerAuthTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
         case "instance":
             guard case .map(let members) = value else {
                 throw ConfigurationError(key: key, "must be a mapping of instance facts, not \(value.kindName)")
@@ -186,6 +209,13 @@ extension Configuration {
         }
         if let admin = adminListen, listen.contains(where: { $0 == admin && $0.port != 0 }) {
             throw ConfigurationError(key: "admin-listen", "\(admin) is also an IMDS listen address; the control API needs a port of its own")
+        }
+        if let container = containerListen, container.port != 0,
+           listen.contains(container) || adminListen == container {
+            throw ConfigurationError(key: "container-listen", "\(container) is already used by another listener")
+        }
+        if containerAuthTokenFile != nil, containerListen == nil {
+            throw ConfigurationError(key: "container-auth-token-file", "applies only with --container-listen")
         }
         if adminTokenFile != nil, adminListen == nil {
             throw ConfigurationError(key: "admin-token-file", "applies only with --admin-listen")

@@ -32,6 +32,19 @@ public struct Configuration: Sendable, Equatable {
     /// The control API's listener; nil keeps it off.
     public var adminListen: ListenAddress?
     public var adminTokenFile: String?
+    /// `--require-host`; nil takes the default: on when every listen address is loopback.
+    public var requireHost: Bool?
+    public var allowHosts: [String] = []
+    /// The container credentials endpoint's listener; nil keeps it off.
+    public var containerListen: ListenAddress?
+    public var containerAuthTokenFile: String?
+
+    /// The Host check the IMDS and container listeners apply.
+    public var hostCheck: HostCheck {
+        let listens = listen + (containerListen.map { [$0] } ?? [])
+        return HostCheck(enabled: requireHost ?? HostCheck.defaultEnabled(listen: listens),
+                         hosts: listens.map(\.host) + allowHosts)
+    }
     public var rotation = RotationSchedule(every: .hours(1), before: .minutes(30))
     public var accessLog = AccessLogTarget.stdout
     public var stateDirectory: String?

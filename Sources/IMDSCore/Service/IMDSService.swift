@@ -15,6 +15,8 @@ public final class IMDSService: @unchecked Sendable {
     /// with `serve_expired`), to test SDK static stability.
     public private(set) var serveExpired = false
     public var faults = FaultSet()
+    /// Which `Host` values requests may carry (`--require-host`, `--allow-host`).
+    public var hostCheck = HostCheck(enabled: false, hosts: [])
     public private(set) var throttle = Throttle()
 
     let clock: any WallClock
@@ -93,7 +95,10 @@ public final class IMDSService: @unchecked Sendable {
         let path = RequestPath(target: request.target)
         let pathClass = PathClass(path)
         var response: Response
-        if let rule = faults.take(request, collapsedPath: path.collapsed, pathClass: pathClass, draw: { self.draw() }) {
+        if !hostCheck.admits(request) {
+            response = ErrorPage.response(403)
+            response.annotation.error = "Host header \(request.headers["Host"] ?? "") is not one this emulator answers for"
+        } else if let rule = faults.take(request, collapsedPath: path.collapsed, pathClass: pathClass, draw: { self.draw() }) {
             response = apply(rule, request, path, pathClass)
             response.annotation.fault = rule.label
         } else if !throttle.admit(request.clientAddress, at: clock.now()) {

@@ -1,0 +1,37 @@
+/// DNS-rebinding protection: a web page that makes a browser resolve its own name to the
+/// emulator's address still sends its own name as `Host`, so only the names the emulator
+/// answers for are let through. Requests without `Host` (HTTP/1.0) and aws-c-auth's port-less
+/// `Host` pass.
+public struct HostCheck: Sendable, Equatable {
+    public var enabled: Bool
+    public private(set) var allowed: Set<String>
+
+    /// The addresses SDKs use for IMDS and the container endpoints.
+    public static let wellKnown = ["localhost", "169.254.169.254", "fd00:ec2::254", "169.254.170.2", "169.254.170.23", "fd00:ec2::23"]
+
+    public init(enabled: Bool, hosts: [String]) {
+        self.enabled = enabled
+        self.allowed = Set((Self.wellKnown + hosts).map { Self.normalize($0) })
+    }
+
+    public func admits(_ request: Request) -> Bool {
+        guard enabled, let host = request.headers["Host"] else { return true }
+        return allowed.contains(Self.normalize(host))
+    }
+
+    /// Lower case, without `:port` and without the brackets of an IPv6 literal.
+    static func normalize(_ host: String) -> String {
+        var h = Substring(host.lowercased())
+        if h.hasPrefix("[") {
+            if let close = h.firstIndex(of: "]") { h = h[h.index(after: h.startIndex)..<close] }
+        } else if h.filter({ $0 == ":" }).count == 1, let colon = h.firstIndex(of: ":") {
+            h = h[..<colon]
+        }
+        return String(h)
+    }
+
+    /// The default of `--require-host`: on when every listen address is loopback.
+    public static func defaultEnabled(listen: [ListenAddress]) -> Bool {
+        listen.allSatisfy { $0.host == "localhost" || $0.host == "::1" || $0.host.hasPrefix("127.") }
+    }
+}
