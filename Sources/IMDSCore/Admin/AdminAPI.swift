@@ -65,7 +65,7 @@ public final class AdminAPI: @unchecked Sendable {
         case (.post, .expire(let role)):
             try requireRole(role)
             let b = try body(request, allowed: ["serve_expired"])
-            let serveExpired = try Self.bool(b["serve_expired"], "serve_expired") ?? false
+            let serveExpired = try AdminFields.bool(b["serve_expired"], "serve_expired") ?? false
             guard let set = service.expireCurrent(serveExpired: serveExpired) else {
                 throw AdminError(status: 409, message: "no credentials have been published yet")
             }
@@ -151,9 +151,9 @@ public final class AdminAPI: @unchecked Sendable {
         case .string("disabled")?: imdsv1 = false
         default: throw AdminError.badRequest("imdsv1 must be \"enabled\" or \"disabled\"")
         }
-        let hop = try Self.int(b["hop_limit"], "hop_limit", 1...64)
-        let rps = try Self.int(b["throttle_rps"], "throttle_rps", 0...100_000)
-        let extended = try Self.bool(b["extended_api"], "extended_api")
+        let hop = try AdminFields.int(b["hop_limit"], "hop_limit", 1...64)
+        let rps = try AdminFields.int(b["throttle_rps"], "throttle_rps", 0...100_000)
+        let extended = try AdminFields.bool(b["extended_api"], "extended_api")
         service.update { s in
             if let imdsv1 { s.imdsv1Enabled = imdsv1 }
             if let hop { s.hopLimit = hop }
@@ -223,21 +223,7 @@ public final class AdminAPI: @unchecked Sendable {
         return value
     }
 
-    private static func int(_ v: JSONValue?, _ name: String, _ range: ClosedRange<Int>) throws(AdminError) -> Int? {
-        switch v {
-        case nil: return nil
-        case .int(let n)? where range.contains(n): return n
-        default: throw AdminError.badRequest("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
-        }
-    }
 
-    private static func bool(_ v: JSONValue?, _ name: String) throws(AdminError) -> Bool? {
-        switch v {
-        case nil: return nil
-        case .bool(let b)?: return b
-        default: throw AdminError.badRequest("\(name) must be true or false")
-        }
-    }
 
     static func json(_ value: JSONValue, status: Int = 200) -> Response {
         Response(status: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: value.compact + "\n")

@@ -23,8 +23,8 @@ extension FaultRule {
             throw AdminError.badRequest("\(at).match \"\(m)\" is not valid; valid: token, role-list, credentials, metadata, any or a path prefix starting with /")
         }
 
-        let status = try Self.int(json["status"], "\(at).status", 100...599)
-        let delay = try Self.int(json["delay_ms"], "\(at).delay_ms", 1...60000)
+        let status = try AdminFields.int(json["status"], "\(at).status", 100...599)
+        let delay = try AdminFields.int(json["delay_ms"], "\(at).delay_ms", 1...60000)
         var actions: [Action] = []
         if let status { actions.append(.status(status, delayMilliseconds: delay)) } else if let delay { actions.append(.delay(milliseconds: delay)) }
         switch json["action"] {
@@ -42,15 +42,15 @@ extension FaultRule {
             throw AdminError.badRequest("\(at) needs exactly one action: status (with optional delay_ms), delay_ms, action or error_code")
         }
         self.action = action
-        remaining = try Self.int(json["count"], "\(at).count", 1...1_000_000)
+        remaining = try AdminFields.int(json["count"], "\(at).count", 1...1_000_000)
         switch json["probability"] {
         case nil: probability = nil
         case .double(let p)? where p > 0 && p <= 1: probability = p
         case .int(1)?: probability = 1
         default: throw AdminError.badRequest("\(at).probability must be a number with 0 < p <= 1")
         }
-        client = try Self.string(json["client"], "\(at).client")
-        userAgent = try Self.string(json["user_agent"], "\(at).user_agent")
+        client = try AdminFields.string(json["client"], "\(at).client")
+        userAgent = try AdminFields.string(json["user_agent"], "\(at).user_agent")
     }
 
     public var json: JSONValue {
@@ -76,19 +76,5 @@ extension FaultRule {
         return .object(members)
     }
 
-    private static func int(_ v: JSONValue?, _ name: String, _ range: ClosedRange<Int>) throws(AdminError) -> Int? {
-        switch v {
-        case nil: return nil
-        case .int(let n)? where range.contains(n): return n
-        default: throw AdminError.badRequest("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound)")
-        }
-    }
 
-    private static func string(_ v: JSONValue?, _ name: String) throws(AdminError) -> String? {
-        switch v {
-        case nil: return nil
-        case .string(let s)? where !s.isEmpty: return s
-        default: throw AdminError.badRequest("\(name) must be a non-empty string")
-        }
-    }
 }
