@@ -1,0 +1,282 @@
+"""scripts/bench: imds-emulator against nginx in the same run, on the same paths.
+
+Both servers run pinned to CPU 0 and the load generator (wrk) to CPU 1; each request uses a
+new connection, as SDKs talk to IMDS. Workloads alternate between the two servers for
+several rounds; medians are reported with the ratio emulator/nginx. Memory and start-up
+time are measured on fresh emulator processes. Everything runs on 127.0.0.1, bounded in time.
+"""
+
+import argparse
+import http.client as httpclient
+import os
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN = os.environ.get("IMDS_EMULATOR_BIN", os.path.join(ROOT, ".build", "release", "imds-emulator"))
+ROLE = "imds-emulator"
+CREDS_PATH = "/latest/meta-data/iam/security-credentials/" + ROLE
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and "proxy" not in k.lower()}
+    env["HOME"] = home
+    return env
+
+
+def http(port, method, path, headers=None, timeout=2):
+    conn = httpclient.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read().decode()
+    finally:
+        conn.close()
+
+
+def start_emulator(home, port, extra=()):
+    return subprocess.Popen(["taskset", "-c", "0", BIN, "serve", "--listen", f"127.0.0.1:{port}", "--access-log", "off",
+                             "--log-level", "warning", *extra],
+                            env=clean_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_credentials(port, deadline):
+    """Token PUT then credentials GET until both answer; returns the token and document."""
+    while time.monotonic() < deadline:
+        try:
+            status, token = http(port, "PUT", "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds": "21600"})
+            if status == 200:
+                status, doc = http(port, "GET", CREDS_PATH, {"X-aws-ec2-metadata-token": token})
+                if status == 200:
+                    return token, doc
+        except OSError:
+            pass
+        time.sleep(0.001)
+    raise RuntimeError("the emulator did not serve credentials in time")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def parse_duration(text):
+    m = re.match(r"([\d.]+)(us|ms|s|m)", text)
+    value, unit = float(m.group(1)), m.group(2)
+    return value * {"us": 1e-3, "ms": 1, "s": 1e3, "m": 6e4}[unit]
+
+
+def wrk(port, script, seconds, connections, env):
+    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          "-s", os.path.join(HERE, script), f"http://127.0.0.1:{port}"],
+                         capture_output=True, text=True, env=env, timeout=seconds + 30)
+    text = out.stdout
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    p50 = parse_duration(re.search(r"50%\s+(\S+)", text).group(1))
+    p99 = parse_duration(re.search(r"99%\s+(\S+)", text).group(1))
+    errors = 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if m:
+        errors += int(m.group(1))
+    return dict(requests=requests, rps=rps, p50=p50, p99=p99, errors=errors)
+
+
+def start_nginx(work, port, token, doc):
+    os.makedirs(os.path.join(work, "www"), exist_ok=True)
+    os.makedirs(os.path.join(work, "tmp"), exist_ok=True)
+    # nginx started as root serves from an unprivileged worker: it must be able to read these.
+    for d in (work, os.path.join(work, "www")):
+        os.chmod(d, 0o755)
+    with open(os.path.join(work, "www", "creds.json"), "w") as f:
+        f.write(doc)
+    os.chmod(os.path.join(work, "www", "creds.json"), 0o644)
+    conf = open(os.path.join(HERE, "nginx.conf.in")).read()
+    for key, value in {"@DIR@": work, "@PORT@": str(port), "@TOKEN@": token, "@ROLE@": ROLE}.items():
+        conf = conf.replace(key, value)
+    path = os.path.join(work, "nginx.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen(["taskset", "-c", "0", nginx, "-c", path, "-p", work, "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if http(port, "GET", CREDS_PATH)[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        raise RuntimeError("nginx did not start")
+    # The master forks one worker; the worker does the work and is what CPU time is read from.
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    return proc, int(children[0]) if children else proc.pid
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def measure_memory_and_start(home, args):
+    """Idle RSS, RSS after a flood of token PUTs, RSS with many idle connections, start time."""
+    starts = []
+    for _ in range(5):
+        port = free_port()
+        t0 = time.monotonic()
+        proc = start_emulator(home, port)
+        try:
+            wait_credentials(port, t0 + 10)
+            starts.append((time.monotonic() - t0) * 1000)
+        finally:
+            stop(proc)
+
+    port = free_port()
+    proc = start_emulator(home, port)
+    result = {"start_ms": statistics.median(starts)}
+    try:
+        token, _ = wait_credentials(port, time.monotonic() + 10)
+        time.sleep(0.5)
+        result["idle_kib"] = rss_kib(proc.pid)
+        env = dict(os.environ, TOKEN=token, CREDS_PATH=CREDS_PATH)
+        flooded = 0
+        rounds = 0
+        while flooded < args.flood and rounds < 20:
+            flooded += wrk(port, "token.lua", 10, args.connections, env)["requests"]
+            rounds += 1
+        result["flood"] = flooded
+        result["flood_kib"] = rss_kib(proc.pid)
+        sockets = []
+        try:
+            for _ in range(args.idle):
+                s = socket.socket()
+                s.setblocking(False)
+                try:
+                    s.connect(("127.0.0.1", port))
+                except BlockingIOError:
+                    pass
+                sockets.append(s)
+            time.sleep(2)
+            result["idle_conns"] = len(sockets)
+            result["idle_conns_kib"] = rss_kib(proc.pid)
+            # An honest client still gets its answer while they hang on.
+            t0 = time.monotonic()
+            status, _ = http(port, "GET", CREDS_PATH, {"X-aws-ec2-metadata-token": token})
+            result["with_idle_ms"] = (time.monotonic() - t0) * 1000 if status == 200 else None
+        finally:
+            for s in sockets:
+                s.close()
+    finally:
+        stop(proc)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=8, help="seconds per run (default 8)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--flood", type=int, default=500_000, help="token PUTs before the second RSS reading")
+    parser.add_argument("--idle", type=int, default=10_000, help="idle connections for the third RSS reading")
+    args = parser.parse_args()
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, max(soft, args.idle + 1024))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+    home = tempfile.mkdtemp(prefix="imds-bench-")
+    work = tempfile.mkdtemp(prefix="imds-bench-nginx-")
+    results = {}
+    try:
+        port = free_port()
+        emulator = start_emulator(home, port)
+        nginx = None
+        try:
+            token, doc = wait_credentials(port, time.monotonic() + 10)
+            nport = free_port()
+            nginx, nginx_worker = start_nginx(work, nport, token, doc)
+            env = dict(os.environ, TOKEN=token, CREDS_PATH=CREDS_PATH)
+            servers = [("imds-emulator", port, emulator.pid), ("nginx", nport, nginx_worker)]
+            workloads = [("credentials", "creds.lua"), ("token", "token.lua"), ("sequence", "sequence.lua")]
+            for round_ in range(args.rounds):
+                for name, script in workloads:
+                    for server, p, pid in servers:
+                        before = cpu_seconds(pid)
+                        r = wrk(p, script, args.duration, args.connections, env)
+                        r["cpu_us"] = (cpu_seconds(pid) - before) / max(1, r["requests"]) * 1e6
+                        results.setdefault((name, server), []).append(r)
+                        print(f"round {round_ + 1} {name:12} {server:14} {r['rps']:>10.0f} req/s  p50 {r['p50']:.3f} ms  "
+                              f"p99 {r['p99']:.3f} ms  cpu {r['cpu_us']:.1f} us/req  errors {r['errors']}", flush=True)
+        finally:
+            stop(emulator)
+            if nginx:
+                stop(nginx)
+
+        memory = measure_memory_and_start(home, args)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+    def med(name, server, key):
+        return statistics.median(r[key] for r in results[(name, server)])
+
+    print()
+    print(f"{'workload':12} {'server':14} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>11} {'errors':>7}")
+    summary = []
+    for name in ["credentials", "token", "sequence"]:
+        for server in ["imds-emulator", "nginx"]:
+            print(f"{name:12} {server:14} {med(name, server, 'rps'):>10.0f} {med(name, server, 'p50'):>8.3f} "
+                  f"{med(name, server, 'p99'):>8.3f} {med(name, server, 'cpu_us'):>11.1f} "
+                  f"{sum(r['errors'] for r in results[(name, server)]):>7}")
+        rps = med(name, "imds-emulator", "rps") / med(name, "nginx", "rps")
+        cpu = med(name, "imds-emulator", "cpu_us") / med(name, "nginx", "cpu_us")
+        print(f"{name:12} {'ratio':14} {rps:>10.2f}x {'':>17} {cpu:>11.2f}x")
+        summary.append(f"{name} rps {rps:.2f}x cpu {cpu:.2f}x")
+    print()
+    idle = memory["idle_kib"] / 1024
+    print(f"start to first served credentials: {memory['start_ms']:.1f} ms (median of 5)")
+    print(f"RSS idle: {idle:.1f} MiB")
+    print(f"RSS after {memory['flood']} token PUTs: {memory['flood_kib'] / 1024:.1f} MiB "
+          f"({(memory['flood_kib'] - memory['idle_kib']) / 1024:+.2f} MiB)")
+    print(f"RSS with {memory['idle_conns']} idle connections: {memory['idle_conns_kib'] / 1024:.1f} MiB; "
+          f"an honest request meanwhile took {memory['with_idle_ms']:.2f} ms" if memory["with_idle_ms"] is not None
+          else "an honest request with idle connections open failed")
+    print("summary: " + " | ".join(summary) + f" | idle {idle:.1f} MiB | flood "
+          f"{(memory['flood_kib'] - memory['idle_kib']) / 1024:+.2f} MiB | start {memory['start_ms']:.0f} ms")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
