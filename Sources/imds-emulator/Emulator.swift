@@ -98,7 +98,7 @@ final class Emulator: @unchecked Sendable {
                 let containerServer = try HTTPServer(loop: loop, clock: realClock, handler: endpoint.handle,
                                                      onAccess: { [unowned self] in self.recordAccess($0) })
                 let bound = try containerServer.listen(address)
-                logger.info("container credentials endpoint listening on \(bound.endpointURL)v1/credentials")
+                logger.info("serving container credentials at \(bound.endpointURL)v1/credentials")
                 self.containerServer = containerServer
             }
             if let address = configuration.adminListen, let token = adminToken {

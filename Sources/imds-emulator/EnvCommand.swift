@@ -59,11 +59,16 @@ struct EnvCommand: ParsableCommand {
             "# Point AWS SDKs at imds-emulator's container endpoint: eval \"$(imds-emulator env --container …)\"",
             "export AWS_CONTAINER_CREDENTIALS_FULL_URI=\(address.endpointURL)v1/credentials",
         ]
-        if let tokenFile { out.append("export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=\(tokenFile)") }
+        if let tokenFile { out.append("export AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=\(shellQuoted(tokenFile))") }
         return out + noProxy(address) + [
             // RELATIVE_URI wins over FULL_URI in botocore, Java and aws-c-auth; keys win over both.
             "unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_AUTHORIZATION_TOKEN AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE",
         ]
+    }
+
+    /// Single quotes, so any path survives `eval`.
+    static func shellQuoted(_ s: String) -> String {
+        "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// botocore and Go honour proxy variables even for metadata and container endpoints.

@@ -15,7 +15,7 @@ public final class ContainerEndpoint: @unchecked Sendable {
 
     public func handle(_ request: Request) -> Response {
         var annotation = AccessAnnotation()
-        guard service.hostCheck.admits(request) else {
+        guard service.hostCheck.allowing(HostCheck.containerAddresses).admits(request) else {
             annotation.error = "Host header \(request.headers["Host"] ?? "") is not one this emulator answers for"
             return Self.error(403, "AccessDenied", "Host not allowed", annotation)
         }

@@ -6,12 +6,21 @@ public struct HostCheck: Sendable, Equatable {
     public var enabled: Bool
     public private(set) var allowed: Set<String>
 
-    /// The addresses SDKs use for IMDS and the container endpoints.
-    public static let wellKnown = ["localhost", "169.254.169.254", "fd00:ec2::254", "169.254.170.2", "169.254.170.23", "fd00:ec2::23"]
+    /// The addresses SDKs use for IMDS.
+    public static let imdsAddresses = ["localhost", "169.254.169.254", "fd00:ec2::254"]
+    /// The fixed ECS and EKS Pod Identity addresses, accepted on the container endpoint only.
+    public static let containerAddresses = ["169.254.170.2", "169.254.170.23", "fd00:ec2::23"]
 
     public init(enabled: Bool, hosts: [String]) {
         self.enabled = enabled
-        self.allowed = Set((Self.wellKnown + hosts).map { Self.normalize($0) })
+        self.allowed = Set((Self.imdsAddresses + hosts).map { Self.normalize($0) })
+    }
+
+    /// The same check with more names allowed.
+    public func allowing(_ hosts: [String]) -> HostCheck {
+        var copy = self
+        copy.allowed.formUnion(hosts.map { Self.normalize($0) })
+        return copy
     }
 
     public func admits(_ request: Request) -> Bool {
