@@ -97,6 +97,12 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("container-auth-token-file"), help: ArgumentHelp("Authorization value the container endpoint requires; re-read when it changes.", valueName: "file"))
     var containerAuthTokenFile: String?
 
+    @Option(name: .customLong("throttle-rps"), help: ArgumentHelp("Requests per second per client before 429; 0 is off. (default: 0)", valueName: "n"))
+    var throttleRPS: String?
+
+    @Option(name: .customLong("extended-api"), help: ArgumentHelp("Serve iam/security-credentials-extended/ with AccountId. (default: disabled, 404 as on most instances)", valueName: "enabled|disabled"))
+    var extendedAPI: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("Diagnostics on stderr: debug, info, warning, error. (default: info)", valueName: "level"))
     var logLevel: String?
 
@@ -114,6 +120,7 @@ struct ServeCommand: ParsableCommand {
             ("serve-long-term-keys", serveLongTermKeys ? "true" : nil), ("lazy", lazy ? "true" : nil),
             ("admin-listen", adminListen), ("admin-token-file", adminTokenFile), ("require-host", requireHost),
             ("container-listen", containerListen), ("container-auth-token-file", containerAuthTokenFile),
+            ("throttle-rps", throttleRPS), ("extended-api", extendedAPI),
         ]
         for case let (key, value?) in scalars { flags.append((key, .scalar(value))) }
         let configuration = try ConfigurationLoader.load(file: config, flags: flags)

@@ -59,6 +59,14 @@ import Testing
             == "instance.availability-zone")
     }
 
+    @Test func throttleAndExtendedAPIStartAsConfigured() throws {
+        let c = try build([("throttle-rps", .scalar("20")), ("extended-api", .scalar("enabled"))])
+        #expect(c.service.throttleRPS == 20)
+        #expect(c.service.extendedAPI)
+        #expect(failure([("throttle-rps", .scalar("-1"))])?.key == "throttle-rps")
+        #expect(failure([("extended-api", .scalar("yes"))])?.key == "extended-api")
+    }
+
     @Test func shortLifetimesAreAllowedButFlagged() throws {
         let c = try build([("credential-lifetime", .scalar("20s")), ("rotate-every", .scalar("2s")), ("rotate-before", .scalar("5s"))])
         #expect(c.servesShortLivedSets)

@@ -8,7 +8,7 @@ extension Configuration {
         "hop-limit", "access-log", "state-dir", "log-level", "role-arn", "external-id", "session-name",
         "duration", "sts-region", "sts-endpoint", "profile", "mfa-serial", "mfa-command", "credential-process",
         "serve-long-term-keys", "lazy", "admin-listen", "admin-token-file", "require-host", "allow-host",
-        "container-listen", "container-auth-token-file", "instance",
+        "container-listen", "container-auth-token-file", "throttle-rps", "extended-api", "instance",
     ]
 
     static let instanceKeys = [
@@ -138,6 +138,18 @@ extension Configuration {
             adminListen = address
         case "admin-token-file":
             adminTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
+        case "throttle-rps":
+            let text = try scalar(key, value)
+            guard let n = Int(text), (0...100_000).contains(n) else {
+                throw ConfigurationError(key: key, "\"\(text)\" is out of range; valid: an integer 0..100000 (0 = off)")
+            }
+            service.throttleRPS = n
+        case "extended-api":
+            switch try scalar(key, value) {
+            case "enabled": service.extendedAPI = true
+            case "disabled": service.extendedAPI = false
+            case let other: throw ConfigurationError(key: key, "\"\(other)\" is not valid; valid: enabled, disabled")
+            }
         case "require-host":
             switch try scalar(key, value) {
             case "enabled": requireHost = true
