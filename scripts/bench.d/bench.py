@@ -85,7 +85,9 @@ def cpu_seconds(pid):
 
 
 def parse_duration(text):
-    m = re.match(r"([\d.]+)(us|ms|s|m)", text)
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if not m:
+        raise RuntimeError(f"not a wrk duration: {text!r}")
     value, unit = float(m.group(1)), m.group(2)
     return value * {"us": 1e-3, "ms": 1, "s": 1e3, "m": 6e4}[unit]
 
@@ -95,10 +97,17 @@ def wrk(port, script, seconds, connections, env):
                           "-s", os.path.join(HERE, script), f"http://127.0.0.1:{port}"],
                          capture_output=True, text=True, env=env, timeout=seconds + 30)
     text = out.stdout
-    requests = int(re.search(r"(\d+) requests in", text).group(1))
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    p50 = parse_duration(re.search(r"50%\s+(\S+)", text).group(1))
-    p99 = parse_duration(re.search(r"99%\s+(\S+)", text).group(1))
+
+    def find(pattern):
+        m = re.search(pattern, text, re.MULTILINE)
+        if not m:
+            raise RuntimeError(f"wrk's output did not say {pattern!r}:\n{text}\n{out.stderr}")
+        return m.group(1)
+
+    requests = int(find(r"(\d+) requests in"))
+    rps = float(find(r"Requests/sec:\s+([\d.]+)"))
+    p50 = parse_duration(find(r"^\s+50%\s+(\S+)$"))
+    p99 = parse_duration(find(r"^\s+99%\s+(\S+)$"))
     errors = 0
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     if m:

@@ -12,20 +12,21 @@ struct RequestPath {
     var collapsed: String
 
     init(target: String) {
-        var path = target
-        if let q = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = String(path[..<q]) }
-        var collapsed = ""
-        collapsed.reserveCapacity(path.utf8.count)
+        // Bytes, not Characters: this runs for every request.
+        var collapsedBytes: [UInt8] = []
+        collapsedBytes.reserveCapacity(target.utf8.count)
         var lastWasSlash = false
-        for ch in path {
-            if ch == "/" {
+        for byte in target.utf8 {
+            if byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") { break }
+            if byte == UInt8(ascii: "/") {
                 if lastWasSlash { continue }
                 lastWasSlash = true
             } else {
                 lastWasSlash = false
             }
-            collapsed.append(ch)
+            collapsedBytes.append(byte)
         }
+        let collapsed = String(decoding: collapsedBytes, as: UTF8.self)
         self.collapsed = collapsed
         let trimmed = collapsed.drop(while: { $0 == "/" })
         if trimmed.isEmpty {

@@ -1,18 +1,28 @@
 import Foundation
 
-/// URL-safe base64 with padding, the alphabet of real IMDSv2 tokens.
+/// URL-safe base64 with padding, the alphabet of real IMDSv2 tokens. Foundation does the
+/// base64; the alphabet is swapped byte by byte, because every IMDS request checks a token
+/// and string replacement through Foundation showed up as a tenth of the request's CPU time.
 enum Base64URL {
     static func encode(_ bytes: [UInt8]) -> String {
-        var s = Data(bytes).base64EncodedString()
-        s = s.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        return s
+        let standard = Data(bytes).base64EncodedData()
+        return String(decoding: standard.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: "-") : ($0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0) },
+                      as: UTF8.self)
     }
 
     /// Only the URL-safe alphabet is accepted, so one token has exactly one spelling.
     static func decode(_ text: String) -> [UInt8]? {
-        guard !text.utf8.contains(UInt8(ascii: "+")), !text.utf8.contains(UInt8(ascii: "/")) else { return nil }
-        let standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard let data = Data(base64Encoded: standard) else { return nil }
+        var standard = [UInt8]()
+        standard.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "+"), UInt8(ascii: "/"): return nil
+            case UInt8(ascii: "-"): standard.append(UInt8(ascii: "+"))
+            case UInt8(ascii: "_"): standard.append(UInt8(ascii: "/"))
+            default: standard.append(byte)
+            }
+        }
+        guard let data = Data(base64Encoded: Data(standard)) else { return nil }
         return [UInt8](data)
     }
 }
