@@ -44,6 +44,10 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .executableTarget(
+            name: "imds-fuzz",
+            dependencies: ["IMDSCore"]
+        ),
         .testTarget(
             name: "IMDSCoreTests",
             dependencies: ["IMDSCore"]
