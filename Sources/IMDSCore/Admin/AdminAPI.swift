@@ -237,8 +237,10 @@ public final class AdminAPI: @unchecked Sendable {
         guard let q = target.firstIndex(of: "?") else { return (target, [:]) }
         var query: [String: String] = [:]
         for pair in target[target.index(after: q)...].split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            query[kv[0]] = kv.count > 1 ? (kv[1].removingPercentEncoding ?? kv[1]) : ""
+            // `=`, `=x` and `x=` are all possible; an empty name is simply ignored.
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let name = kv.first, !name.isEmpty else { continue }
+            query[name] = kv.count > 1 ? (kv[1].removingPercentEncoding ?? kv[1]) : ""
         }
         return (String(target[..<q]), query)
     }
