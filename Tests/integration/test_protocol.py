@@ -259,18 +259,18 @@ _MAY_BE_404 = {"spot/instance-action", "spot/termination-time", "events/recommen
 
 def test_meta_data_tree_is_consistent(imds, token):
     """Every listed entry is served: directories as listings, leaves without trailing newline."""
-    todo = [""]
+    pending = [""]
     seen = 0
-    while todo:
-        d = todo.pop()
+    while pending:
+        d = pending.pop()
         entries = listing(get_ok(imds, MD + d, token))
         for e in entries:
             seen += 1
             assert seen < 400, "metadata tree unexpectedly large"
             if "=" in e and d.endswith("public-keys/"):
-                todo.append(d + e.split("=", 1)[0] + "/")
+                pending.append(d + e.split("=", 1)[0] + "/")
             elif e.endswith("/"):
-                todo.append(d + e)
+                pending.append(d + e)
             else:
                 r = get(imds, MD + d + e, token)
                 if r.status == 404 and (d + e) in _MAY_BE_404:
