@@ -56,7 +56,7 @@ extension IMDSService {
             var headers = headers
             headers.add("Content-Type", "application/octet-stream")
             headers.add("Accept-Ranges", "none")
-            headers.add("Last-Modified", startTime.rfc1123)
+            headers.add("Last-Modified", startTimeHTTP)
             return Response(status: 200, headers: headers, body: data, annotation: annotation)
         case .credentials(let role), .extendedCredentials(let role):
             guard let set = credentials, canServeCredentials else {
@@ -96,7 +96,11 @@ extension IMDSService {
         var headers = headers
         headers.add("Content-Type", "text/plain")
         headers.add("Accept-Ranges", "none")
-        headers.add("Last-Modified", (lastModified ?? startTime).rfc1123)
+        switch lastModified {
+        case nil: headers.add("Last-Modified", startTimeHTTP)
+        case let t? where t == credentials?.lastUpdated: headers.add("Last-Modified", credentialsUpdatedHTTP)
+        case let t?: headers.add("Last-Modified", t.rfc1123)
+        }
         return Response(status: 200, headers: headers, body: body, annotation: annotation)
     }
 

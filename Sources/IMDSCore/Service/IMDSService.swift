@@ -28,6 +28,9 @@ public final class IMDSService: @unchecked Sendable {
     private(set) var credentialBody = ""
     private(set) var extendedCredentialBody = ""
     private(set) var profileInfoBody = ""
+    /// `Last-Modified` values, formatted once rather than per response.
+    let startTimeHTTP: String
+    private(set) var credentialsUpdatedHTTP = ""
 
     public init(settings: ServiceSettings, tokenKey: [UInt8], clock: any WallClock, random: RandomSource = .system) {
         self.settings = settings
@@ -35,6 +38,7 @@ public final class IMDSService: @unchecked Sendable {
         self.random = random
         self.tokens = TokenAuthority(key: tokenKey)
         self.startTime = clock.now().wholeSeconds
+        self.startTimeHTTP = startTime.rfc1123
         self.tree = MetadataTree.instance(settings.instance, role: settings.role, pendingTime: startTime,
                                           extendedAPI: settings.extendedAPI)
         self.profile = InstanceProfile(accountId: settings.instance.accountId, name: settings.role)
@@ -120,6 +124,7 @@ public final class IMDSService: @unchecked Sendable {
     private func render() {
         guard let set = credentials else { return }
         credentialBody = CredentialDocument.credentials(set)
+        credentialsUpdatedHTTP = set.lastUpdated.rfc1123
         extendedCredentialBody = CredentialDocument.credentials(set, accountId: settings.instance.accountId)
         profileInfoBody = CredentialDocument.instanceProfileInfo(profile, lastUpdated: set.lastUpdated)
     }

@@ -16,10 +16,12 @@ public struct TokenAuthority: Sendable {
     private static let tagLength = 24
     private static let tokenLength = prefix.count + expiryLength + nonceLength + tagLength
 
-    private let key: SymmetricKey
+    /// The keyed state after the key is absorbed, copied for each token: a token check is on
+    /// every request's path.
+    private let keyed: HMAC<SHA256>
 
     public init(key: [UInt8]) {
-        self.key = SymmetricKey(data: key)
+        self.keyed = HMAC<SHA256>(key: SymmetricKey(data: key))
     }
 
     /// A new token valid for `ttl` whole seconds from `now`.
@@ -57,7 +59,9 @@ public struct TokenAuthority: Sendable {
     }
 
     private func tag(_ message: [UInt8]) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: message, using: key)).prefix(Self.tagLength).map { $0 }
+        var mac = keyed
+        mac.update(data: message)
+        return Array(Array(mac.finalize()).prefix(Self.tagLength))
     }
 }
 
