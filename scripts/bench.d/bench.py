@@ -144,7 +144,8 @@ def start_nginx(work, port, token, doc):
         except OSError:
             time.sleep(0.05)
     else:
-        raise RuntimeError("nginx did not start")
+        stop(proc)
+        raise RuntimeError("nginx did not answer within 10 s; see " + os.path.join(work, "nginx-error.log"))
     # The master forks one worker; the worker does the work and is what CPU time is read from.
     children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
     return proc, int(children[0]) if children else proc.pid
