@@ -6,6 +6,7 @@ or proxy variables from the caller, and every process started here is ended by i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -24,6 +25,14 @@ from imds_helpers import (
 LISTEN_RE = re.compile(r"listening on (http://\S+/)")
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
+
+
+def imds_listen_urls(text: str) -> list:
+    """The URLs of the IMDS start lines only: the control API's start line ("admin API
+    listening on …") names a URL too, and so does the container endpoint's."""
+    return [m.group(1) for line in text.splitlines()
+            if "admin API listening" not in line and "container credentials" not in line
+            for m in [LISTEN_RE.search(line)] if m]
 
 
 def _flag_values(args, flag: str) -> list:
@@ -64,21 +73,26 @@ class Emulator:
         self.port = parts.port
 
     # -- lifecycle
+    def _ready(self, text: str) -> bool:
+        """Anything beyond the IMDS start lines to wait for; subclasses add their own."""
+        return True
+
     def _wait_listening(self, expected: int) -> list:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
-            urls = LISTEN_RE.findall(self.stderr_text())
-            if len(urls) >= expected:
+            text = self.stderr_text()
+            urls = imds_listen_urls(text)
+            if len(urls) >= expected and self._ready(text):
                 return urls
             if self.proc.poll() is not None:
                 raise AssertionError(
                     f"{self.cmd!r} exited with {self.proc.returncode} before listening\n"
-                    f"stderr: {self.stderr_text()}\nstdout: {self.stdout_text()}")
+                    f"stderr: {text}\nstdout: {self.stdout_text()}")
             if time.monotonic() > deadline:
                 self.kill()
                 raise AssertionError(
-                    f"{self.cmd!r} printed {len(urls)} of {expected} 'listening on' lines within "
-                    f"{START_TIMEOUT}s\nstderr: {self.stderr_text()}")
+                    f"{self.cmd!r} printed {len(urls)} of {expected} IMDS 'listening on' lines "
+                    f"(or missed another start line) within {START_TIMEOUT}s\nstderr: {text}")
             time.sleep(0.02)
 
     def send_signal(self, sig) -> None:
@@ -163,17 +177,14 @@ def parse_json_lines(text: str) -> list:
     return out
 
 
-@pytest.fixture(scope="module")
-def module_emulator(tmp_path_factory):
-    """Factory for emulators shared by the read-only tests of one module."""
-    workdir = tmp_path_factory.mktemp("module-emu")
-    home = workdir / "home"
-    home.mkdir()
-    env = clean_env(home)
+@contextlib.contextmanager
+def started_emulators(make):
+    """A factory `start(*args, **kw)` calling `make(n, *args, **kw)` for the n-th emulator,
+    every one of which is killed by its PID when the block ends, whatever happened."""
     started = []
 
-    def start(*args) -> Emulator:
-        emu = Emulator(args, workdir, f"memu{len(started)}", env)
+    def start(*args, **kw):
+        emu = make(len(started), *args, **kw)
         started.append(emu)
         return emu
 
@@ -182,6 +193,17 @@ def module_emulator(tmp_path_factory):
     finally:
         for emu in started:
             emu.kill()
+
+
+@pytest.fixture(scope="module")
+def module_emulator(tmp_path_factory):
+    """Factory for emulators shared by the read-only tests of one module."""
+    workdir = tmp_path_factory.mktemp("module-emu")
+    home = workdir / "home"
+    home.mkdir()
+    env = clean_env(home)
+    with started_emulators(lambda n, *args: Emulator(args, workdir, f"memu{n}", env)) as start:
+        yield start
 
 
 @pytest.fixture
@@ -195,18 +217,11 @@ def emulator_env(tmp_path):
 @pytest.fixture
 def emulator(tmp_path, emulator_env):
     """Factory: emulator(*args) starts `imds-emulator serve --listen 127.0.0.1:0 *args`."""
-    started = []
+    def make(n, *args, env: dict | None = None) -> Emulator:
+        return Emulator(args, tmp_path, f"emu{n}", env or emulator_env)
 
-    def start(*args, env: dict | None = None) -> Emulator:
-        emu = Emulator(args, tmp_path, f"emu{len(started)}", env or emulator_env)
-        started.append(emu)
-        return emu
-
-    try:
+    with started_emulators(make) as start:
         yield start
-    finally:
-        for emu in started:
-            emu.kill()
 
 
 @pytest.fixture

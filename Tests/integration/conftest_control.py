@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import START_TIMEOUT, Emulator, LISTEN_RE
+from conftest import Emulator, started_emulators
 from imds_helpers import (
     TEST_UA, TOKEN_HEADER, build_request, clean_env, free_port, parse_response,
 )
@@ -125,27 +125,8 @@ class ControlledEmulator(Emulator):
             parts = urlsplit(self.admin_url)
             self.admin_host, self.admin_port = parts.hostname, parts.port
 
-    def _wait_listening(self, expected: int) -> list:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            text = self.stderr_text()
-            lines = text.splitlines()
-            urls = [m.group(1) for line in lines if not ADMIN_LINE_RE.search(line)
-                    for m in [LISTEN_RE.search(line)] if m]
-            admin_ok = not self.expect_admin or ADMIN_LINE_RE.search(text)
-            if len(urls) >= expected and admin_ok:
-                return urls
-            if self.proc.poll() is not None:
-                raise AssertionError(
-                    f"{self.cmd!r} exited with {self.proc.returncode} before listening\n"
-                    f"stderr: {text}\nstdout: {self.stdout_text()}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise AssertionError(
-                    f"{self.cmd!r}: {len(urls)} of {expected} IMDS 'listening on' lines and "
-                    f"admin line {'found' if admin_ok else 'missing'} within {START_TIMEOUT}s\n"
-                    f"stderr: {text}")
-            time.sleep(0.02)
+    def _ready(self, text: str) -> bool:
+        return not self.expect_admin or bool(ADMIN_LINE_RE.search(text))
 
     # -- token
     @property
@@ -290,20 +271,12 @@ def control_emulator(tmp_path, control_env):
     """Factory: control_emulator(*args, admin="127.0.0.1:0", token_file=None).
 
     `admin=None` starts without --admin-listen."""
-    started = []
+    def make(n, *args, admin: str | None = "127.0.0.1:0", token_file=None,
+             env: dict | None = None) -> ControlledEmulator:
+        return _start_controlled(tmp_path, f"cemu{n}", env or control_env, args, admin, token_file)
 
-    def start(*args, admin: str | None = "127.0.0.1:0", token_file=None,
-              env: dict | None = None) -> ControlledEmulator:
-        emu = _start_controlled(tmp_path, f"cemu{len(started)}", env or control_env, args, admin,
-                                token_file)
-        started.append(emu)
-        return emu
-
-    try:
+    with started_emulators(make) as start:
         yield start
-    finally:
-        for emu in started:
-            emu.kill()
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import START_TIMEOUT, Emulator
+from conftest import START_TIMEOUT, Emulator, started_emulators
 from imds_helpers import REPO, binary, clean_env, run_proc
 
 IMDS_V4 = "169.254.169.254"
@@ -48,10 +48,6 @@ SCRIPTS = REPO / "scripts"
 LINK_LOCAL_SCRIPT = SCRIPTS / "netns-link-local"
 HOPS_SCRIPT = SCRIPTS / "netns-hops"
 ENTRYPOINT = REPO / "docker" / "entrypoint"
-
-# The IMDS start line: "... [imds_emulator] listening on http://HOST:PORT/". The admin line reads
-# "admin API listening on"; a container-endpoint line is recognised by the word "container".
-IMDS_LISTEN_LINE_RE = re.compile(r"listening on (http://\S+/)")
 
 _ns_counter = itertools.count()
 
@@ -304,13 +300,8 @@ def hops(tmp_path):
 # --------------------------------------------------------------------------- emulator
 
 
-def _is_imds_line(line: str) -> bool:
-    low = line.lower()
-    return bool(IMDS_LISTEN_LINE_RE.search(line)) and "admin" not in low and "container" not in low
-
-
 class FeatureEmulator(Emulator):
-    """conftest.Emulator, optionally inside a namespace, aware of admin/container start lines."""
+    """conftest.Emulator, optionally inside a namespace."""
 
     def __init__(self, args, workdir: Path, name: str, env: dict, netns: Netns | None = None,
                  container_port: int | None = None, command: list | None = None,
@@ -356,25 +347,6 @@ class FeatureEmulator(Emulator):
             else:
                 self.wait_container_port_in_ns()
 
-    def _wait_listening(self, expected: int) -> list:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            text = self.stderr_text()
-            urls = [IMDS_LISTEN_LINE_RE.search(x).group(1) for x in text.splitlines()
-                    if _is_imds_line(x)]
-            if len(urls) >= expected:
-                return urls
-            if self.proc.poll() is not None:
-                raise AssertionError(
-                    f"{self.cmd!r} exited with {self.proc.returncode} before listening\n"
-                    f"stderr: {text}\nstdout: {self.stdout_text()}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise AssertionError(
-                    f"{self.cmd!r} printed {len(urls)} of {expected} IMDS 'listening on' lines "
-                    f"within {START_TIMEOUT}s\nstderr: {text}")
-            time.sleep(0.02)
-
     def wait_container_port_in_ns(self, host: str = "127.0.0.1", timeout: float = START_TIMEOUT):
         deadline = time.monotonic() + timeout
         while True:
@@ -412,20 +384,12 @@ class FeatureEmulator(Emulator):
 def feature_emulator(tmp_path, emulator_env):
     """Factory: feature_emulator(*args, netns=None, container_port=None, env=None, command=None,
     expected=None, auto_listen=True, cwd=None) -> FeatureEmulator."""
-    started = []
+    def make(n, *args, netns: Netns | None = None, container_port: int | None = None,
+             env: dict | None = None, **kw) -> FeatureEmulator:
+        return FeatureEmulator(args, tmp_path, f"femu{n}", env or emulator_env, netns, container_port, **kw)
 
-    def start(*args, netns: Netns | None = None, container_port: int | None = None,
-              env: dict | None = None, **kw) -> FeatureEmulator:
-        emu = FeatureEmulator(args, tmp_path, f"femu{len(started)}", env or emulator_env, netns,
-                              container_port, **kw)
-        started.append(emu)
-        return emu
-
-    try:
+    with started_emulators(make) as start:
         yield start
-    finally:
-        for emu in started:
-            emu.kill()
 
 
 # --------------------------------------------------------------------------- clients in a namespace
