@@ -10,9 +10,11 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -434,3 +436,21 @@ class NotFoundServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
+
+
+def debian_aws_v2_skip_reason() -> str | None:
+    """Reason to skip, or None when /usr/bin/aws is CLI v2."""
+    path = "/usr/bin/aws"
+    if not os.path.exists(path):
+        return "/usr/bin/aws (Debian's AWS CLI v2) is not installed"
+    home = tempfile.mkdtemp(prefix="aws-v2-probe-")
+    try:
+        out = subprocess.run([path, "--version"], env=clean_env(home), capture_output=True,
+                             text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"/usr/bin/aws --version failed: {e}"
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    if "aws-cli/2" not in (out.stdout + out.stderr):
+        return f"/usr/bin/aws is not CLI v2: {(out.stdout + out.stderr).strip()!r}"
+    return None

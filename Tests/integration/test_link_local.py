@@ -11,9 +11,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 
 import pytest
 
@@ -21,31 +18,14 @@ from conftest_netns import (  # noqa: F401 (fixtures)
     BOTO_DEFAULT_CHAIN, IMDS_V4, IMDS_V6, LINK_LOCAL_SCRIPT, Netns, _run_script, feature_emulator,
     last_json_line, link_local_ns, ns_destroy, ns_exists, ns_imds_credentials, ns_unique_name,
 )
-from imds_helpers import CREDS_PATH, TOKEN_RE, TTL_HEADER, clean_env
+from imds_helpers import CREDS_PATH, TOKEN_RE, TTL_HEADER, debian_aws_v2_skip_reason
 
 ROLE = "imds-emulator"
 V4_BASE = f"http://{IMDS_V4}/"
 V6_BASE = f"http://[{IMDS_V6}]/"
 
 
-def _debian_aws_v2_skip() -> str | None:
-    path = "/usr/bin/aws"
-    if not os.path.exists(path):
-        return "/usr/bin/aws (Debian's AWS CLI v2) is not installed"
-    home = tempfile.mkdtemp(prefix="aws-v2-probe-")
-    try:
-        out = subprocess.run([path, "--version"], env=clean_env(home), capture_output=True,
-                             text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return f"/usr/bin/aws --version failed: {e}"
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-    if "aws-cli/2" not in out.stdout + out.stderr:
-        return "/usr/bin/aws is not CLI v2"
-    return None
-
-
-DEBIAN_V2_SKIP = _debian_aws_v2_skip()
+DEBIAN_V2_SKIP = debian_aws_v2_skip_reason()
 
 
 @pytest.fixture

@@ -7,20 +7,15 @@ fake, emulator-minted keys; signed requests go to a capture server on 127.0.0.1.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 import time
 from datetime import datetime, timezone
 
 import pytest
 
 from imds_helpers import (
-    clean_env,
     CREDS_PATH, TEST_UA, fetch_credentials, get_ok, get_token, iso_to_epoch, parse_credential_doc,
-    signing_key_id, wait_until,
+    debian_aws_v2_skip_reason, signing_key_id, wait_until,
 )
 
 ROLE = "imds-emulator"
@@ -28,25 +23,7 @@ CRED_DOC_PATH = CREDS_PATH + ROLE
 MODES = ["disabled", "enabled"]
 
 
-def _debian_aws_v2() -> str | None:
-    """Reason to skip, or None when /usr/bin/aws is CLI v2."""
-    path = "/usr/bin/aws"
-    if not os.path.exists(path):
-        return "/usr/bin/aws (Debian's AWS CLI v2) is not installed"
-    home = tempfile.mkdtemp(prefix="aws-v2-probe-")
-    try:
-        out = subprocess.run([path, "--version"], env=clean_env(home), capture_output=True,
-                             text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return f"/usr/bin/aws --version failed: {e}"
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-    if "aws-cli/2" not in (out.stdout + out.stderr):
-        return f"/usr/bin/aws is not CLI v2: {(out.stdout + out.stderr).strip()!r}"
-    return None
-
-
-DEBIAN_V2_SKIP = _debian_aws_v2()
+DEBIAN_V2_SKIP = debian_aws_v2_skip_reason()
 
 
 def sdk_records(emu, path=None) -> list:
