@@ -17,6 +17,8 @@ public final class HTTPServer {
     private let serverHeader: String
     private let onAccess: AccessHandler
     private let clock: any WallClock
+    private let limits: ServerLimits
+    private var gate: ConnectionGate?
     private var bound: [OpaquePointer] = []
     private var dateCache = DateHeaderCache()
     /// Replies handed to libevent whose last byte has not been written yet.
@@ -49,18 +51,24 @@ public final class HTTPServer {
         self.serverHeader = serverHeader
         self.onAccess = onAccess
         self.clock = clock
+        self.limits = limits
         let every = EVHTTP_REQ_GET.rawValue | EVHTTP_REQ_POST.rawValue | EVHTTP_REQ_HEAD.rawValue
             | EVHTTP_REQ_PUT.rawValue | EVHTTP_REQ_DELETE.rawValue | EVHTTP_REQ_OPTIONS.rawValue
             | EVHTTP_REQ_TRACE.rawValue | EVHTTP_REQ_CONNECT.rawValue | EVHTTP_REQ_PATCH.rawValue
         // Let every method reach the core, which answers 405 the way IMDS does.
         evhttp_set_allowed_methods(http, UInt16(every))
-        evhttp_set_timeout(http, Int32(limits.timeoutSeconds))
-        evhttp_set_max_headers_size(http, Int(limits.maxHeaderBytes))
-        evhttp_set_max_body_size(http, Int(limits.maxBodyBytes))
+        // The write timeout replaces this one when the answer is sent (see `send`).
+        var readTimeout = timeval(limits.readTimeout.value)
+        evhttp_set_timeout_tv(http, &readTimeout)
+        evhttp_set_max_headers_size(http, limits.maxHeaderBytes)
+        evhttp_set_max_body_size(http, limits.maxBodyBytes)
         evhttp_set_gencb(http, { req, ctx in
             guard let req, let ctx else { return }
             Unmanaged<HTTPServer>.fromOpaque(ctx).takeUnretainedValue().serve(req)
         }, Unmanaged.passUnretained(self).toOpaque())
+        gate = ConnectionGate(http: http, base: loop.base, limit: limits.maxConnections) { [unowned self] in
+            self.refuse($0, socket: $1)
+        }
     }
 
     deinit {
@@ -77,6 +85,10 @@ public final class HTTPServer {
         let fd = evhttp_bound_socket_get_fd(socket)
         return ListenAddress(host: address.host, port: SocketOptions.localPort(fd) ?? address.port)
     }
+
+    /// Connections open now, and those refused so far for being past `max-connections`.
+    public var openConnections: Int { gate?.open ?? 0 }
+    public var refusedConnections: Int { gate?.refused ?? 0 }
 
     /// Closes the listening sockets; connections already accepted are still served.
     public func stopAccepting() {
@@ -98,6 +110,10 @@ public final class HTTPServer {
     private func serve(_ req: OpaquePointer) {
         let started = Monotonic.microseconds()
         let request = Self.request(from: req)
+        if let refusal = limits.refusal(of: request) {
+            finish(req, request, refusal, started: started)
+            return
+        }
         // libevent keeps an unanswered request alive, and detaches it if the client goes away,
         // so answering later (held, delayed, after STS) is safe either way.
         handler(request) { [weak self] response in
@@ -168,6 +184,10 @@ public final class HTTPServer {
            let bev = evhttp_connection_get_bufferevent(conn) {
             SocketOptions.setHopLimit(bufferevent_getfd(bev), hops)
         }
+        if limits.writeTimeout != limits.readTimeout, let conn = evhttp_request_get_connection(req) {
+            var writeTimeout = timeval(limits.writeTimeout.value)
+            evhttp_connection_set_timeout_tv(conn, &writeTimeout)
+        }
         repliesInFlight += 1
         evhttp_request_set_on_complete_cb(req, { _, ctx in
             guard let ctx else { return }
@@ -184,6 +204,28 @@ public final class HTTPServer {
             shutdown(bufferevent_getfd(bev), Int32(SHUT_RDWR))
         }
         evhttp_send_reply(req, 500, "Closed", nil)
+    }
+
+    /// A connection past `max-connections`: a 503 written straight to the socket (no request
+    /// has been read, so evhttp has nothing to reply to), logged like any other answer.
+    private func refuse(_ connection: OpaquePointer, socket fd: Int32) {
+        var host: UnsafeMutablePointer<CChar>?
+        var port: UInt16 = 0
+        evhttp_connection_get_peer(connection, &host, &port)
+        let now = clock.now()
+        let response = ErrorPage.response(503)
+        var text = "HTTP/1.1 503 \(response.reason)\r\n"
+        for (name, value) in response.headers { text += "\(name): \(value)\r\n" }
+        text += "Content-Length: \(response.body.utf8.count)\r\nDate: \(dateCache.header(for: now))\r\n"
+            + "Server: \(serverHeader)\r\nConnection: close\r\n\r\n" + response.body
+        if fd >= 0 {
+            text.withUTF8 { _ = Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        }
+        var annotation = AccessAnnotation()
+        annotation.error = "connection refused: max-connections (\(limits.maxConnections)) reached"
+        onAccess(AccessRecord(time: now, client: host.map { String(cString: $0) } ?? "", port: Int(port), method: "-", path: "-",
+                              status: 503, bytes: response.body.utf8.count, durationMicroseconds: 0, userAgent: "",
+                              annotation: annotation))
     }
 
     private static func request(from req: OpaquePointer) -> Request {

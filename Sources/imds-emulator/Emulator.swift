@@ -84,9 +84,10 @@ final class Emulator: @unchecked Sendable {
             try fetchFirstSet()
         }
 
+        let limits = listenerLimits()
         let server: HTTPServer
         do {
-            server = try HTTPServer(loop: loop, clock: realClock, handler: service.handle,
+            server = try HTTPServer(loop: loop, limits: limits, clock: realClock, handler: service.handle,
                                     onAccess: { [unowned self] in self.recordAccess($0) })
             for address in configuration.listen {
                 let bound = try server.listen(address)
@@ -95,7 +96,7 @@ final class Emulator: @unchecked Sendable {
             if let address = configuration.containerListen {
                 let token = containerToken
                 let endpoint = ContainerEndpoint(service: service, roleArn: roleArn, expectedAuthorization: { token?.current })
-                let containerServer = try HTTPServer(loop: loop, clock: realClock, handler: endpoint.handle,
+                let containerServer = try HTTPServer(loop: loop, limits: limits, clock: realClock, handler: endpoint.handle,
                                                      onAccess: { [unowned self] in self.recordAccess($0) })
                 let bound = try containerServer.listen(address)
                 logger.info("serving container credentials at \(bound.endpointURL)v1/credentials")
@@ -103,8 +104,8 @@ final class Emulator: @unchecked Sendable {
             }
             if let address = configuration.adminListen, let token = adminToken {
                 let admin = AdminAPI(token: token.token, service: service, control: self)
-                var limits = ServerLimits()
-                limits.maxBodyBytes = 65536
+                var limits = limits
+                limits.maxBodyBytes = max(limits.maxBodyBytes, 65536)
                 let adminServer = try HTTPServer(loop: loop, limits: limits, clock: realClock, serverHeader: "imds-emulator",
                                                  respond: admin.handle, onAccess: { _ in })
                 let bound = try adminServer.listen(address)
@@ -124,6 +125,19 @@ final class Emulator: @unchecked Sendable {
         loop.run()
         if let token = adminToken, token.temporary { unlink(token.path) }
         logger.info("stopped")
+    }
+
+    /// The configured limits, with `max-connections` cut down to what the open-file limit
+    /// lets every listener have at once.
+    private func listenerLimits() -> ServerLimits {
+        var limits = configuration.limits
+        let listeners = 1 + (configuration.containerListen == nil ? 0 : 1) + (configuration.adminListen == nil ? 0 : 1)
+        let each = OpenFileLimit.raiseAndBudget() / listeners
+        if limits.maxConnections > each {
+            logger.warning("max-connections \(limits.maxConnections) is more than the open-file limit allows for \(listeners) listener(s); using \(each)")
+            limits.maxConnections = each
+        }
+        return limits
     }
 
     private func recordAccess(_ record: AccessRecord) {
@@ -299,7 +313,9 @@ extension Emulator: EmulatorControl {
     }
 
     func metricsText() -> String {
-        metrics.text(expiresIn: service.credentials.map { $0.expiration - clock.now() })
+        let servers = [server, containerServer].compactMap { $0 }
+        return metrics.text(expiresIn: service.credentials.map { $0.expiration - clock.now() },
+                            connections: (servers.reduce(0) { $0 + $1.openConnections }, servers.reduce(0) { $0 + $1.refusedConnections }))
     }
 
     var sourceState: JSONValue {

@@ -11,12 +11,17 @@ final class Metrics {
     private let rotations: Counter
     private let refreshFailures: Counter
     private let expirySeconds: Gauge
+    private let openConnections: Gauge
+    private let refusedConnections: Counter
+    private var refusedReported = 0
 
     init() {
         tokensIssued = registry.makeCounter(name: "imds_tokens_issued_total", help: "IMDSv2 session tokens issued")
         rotations = registry.makeCounter(name: "imds_rotations_total", help: "Credential sets published")
         refreshFailures = registry.makeCounter(name: "imds_source_refresh_failures_total", help: "Failed fetches from the credential source")
         expirySeconds = registry.makeGauge(name: "imds_credentials_expiry_seconds", help: "Seconds until the current credential set expires")
+        openConnections = registry.makeGauge(name: "imds_connections_open", help: "Open connections to the IMDS listeners")
+        refusedConnections = registry.makeCounter(name: "imds_connections_refused_total", help: "Connections refused with 503 past max-connections")
     }
 
     func record(_ record: AccessRecord) {
@@ -48,8 +53,14 @@ final class Metrics {
 
     func refreshFailed() { refreshFailures.increment() }
 
-    func text(expiresIn: Seconds?) -> String {
+    /// `connections` are the IMDS listeners' counts, read from the server when scraped.
+    func text(expiresIn: Seconds?, connections: (open: Int, refused: Int)) -> String {
         if let expiresIn { expirySeconds.set(expiresIn.value.rounded()) }
+        openConnections.set(Double(connections.open))
+        if connections.refused > refusedReported {
+            refusedConnections.increment(by: Int64(connections.refused - refusedReported))
+            refusedReported = connections.refused
+        }
         return registry.emitToString()
     }
 }

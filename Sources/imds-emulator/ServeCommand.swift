@@ -103,6 +103,27 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("extended-api"), help: ArgumentHelp("Serve iam/security-credentials-extended/ with AccountId. (default: disabled, 404 as on most instances)", valueName: "enabled|disabled"))
     var extendedAPI: String?
 
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp("Open connections per listener; past it new ones get 503 and are closed. (default: 4096)", valueName: "n"))
+    var maxConnections: String?
+
+    @Option(name: .customLong("max-header-bytes"), help: ArgumentHelp("Request line and headers together; 400 past it. (default: 8192)", valueName: "n"))
+    var maxHeaderBytes: String?
+
+    @Option(name: .customLong("max-headers"), help: ArgumentHelp("Header lines per request; 431 past it. (default: 64)", valueName: "n"))
+    var maxHeaders: String?
+
+    @Option(name: .customLong("max-request-line"), help: ArgumentHelp("Bytes of the request line; 414 past it. (default: 4096)", valueName: "n"))
+    var maxRequestLine: String?
+
+    @Option(name: .customLong("max-body-bytes"), help: ArgumentHelp("Request body; 413 past it. (default: 1024)", valueName: "n"))
+    var maxBodyBytes: String?
+
+    @Option(name: .customLong("read-timeout"), help: ArgumentHelp("Silence allowed while a request arrives. (default: 5s)", valueName: "duration"))
+    var readTimeout: String?
+
+    @Option(name: .customLong("write-timeout"), help: ArgumentHelp("Stall allowed while an answer is sent. (default: 5s)", valueName: "duration"))
+    var writeTimeout: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("Diagnostics on stderr: debug, info, warning, error. (default: info)", valueName: "level"))
     var logLevel: String?
 
@@ -120,7 +141,9 @@ struct ServeCommand: ParsableCommand {
             ("serve-long-term-keys", serveLongTermKeys ? "true" : nil), ("lazy", lazy ? "true" : nil),
             ("admin-listen", adminListen), ("admin-token-file", adminTokenFile), ("require-host", requireHost),
             ("container-listen", containerListen), ("container-auth-token-file", containerAuthTokenFile),
-            ("throttle-rps", throttleRPS), ("extended-api", extendedAPI),
+            ("throttle-rps", throttleRPS), ("extended-api", extendedAPI), ("max-connections", maxConnections),
+            ("max-header-bytes", maxHeaderBytes), ("max-headers", maxHeaders), ("max-request-line", maxRequestLine),
+            ("max-body-bytes", maxBodyBytes), ("read-timeout", readTimeout), ("write-timeout", writeTimeout),
         ]
         for case let (key, value?) in scalars { flags.append((key, .scalar(value))) }
         let configuration = try ConfigurationLoader.load(file: config, flags: flags)

@@ -67,6 +67,23 @@ import Testing
         #expect(failure([("extended-api", .scalar("yes"))])?.key == "extended-api")
     }
 
+    @Test func limitsAreConfigurableWithinRanges() throws {
+        let defaults = try build([]).limits
+        #expect(defaults.maxConnections == 4096 && defaults.maxHeaders == 64 && defaults.readTimeout == Seconds(5))
+        let c = try build([("max-connections", .scalar("10")), ("max-header-bytes", .scalar("4096")), ("max-headers", .scalar("8")),
+                           ("max-request-line", .scalar("512")), ("max-body-bytes", .scalar("0")),
+                           ("read-timeout", .scalar("500ms")), ("write-timeout", .scalar("2s"))])
+        #expect(c.limits.maxConnections == 10 && c.limits.maxHeaderBytes == 4096 && c.limits.maxHeaders == 8)
+        #expect(c.limits.maxRequestLine == 512 && c.limits.maxBodyBytes == 0)
+        #expect(c.limits.readTimeout == Seconds(0.5) && c.limits.writeTimeout == Seconds(2))
+        let bad: [(String, String)] = [("max-connections", "0"), ("max-connections", "many"), ("max-header-bytes", "100"),
+                                       ("max-headers", "0"), ("max-request-line", "10"), ("max-body-bytes", "-1"),
+                                       ("read-timeout", "0s"), ("read-timeout", "5"), ("write-timeout", "2h")]
+        for (key, value) in bad {
+            #expect(failure([(key, .scalar(value))])?.key == key, "\(key) \(value)")
+        }
+    }
+
     @Test func shortLifetimesAreAllowedButFlagged() throws {
         let c = try build([("credential-lifetime", .scalar("20s")), ("rotate-every", .scalar("2s")), ("rotate-before", .scalar("5s"))])
         #expect(c.servesShortLivedSets)

@@ -8,7 +8,8 @@ extension Configuration {
         "hop-limit", "access-log", "state-dir", "log-level", "role-arn", "external-id", "session-name",
         "duration", "sts-region", "sts-endpoint", "profile", "mfa-serial", "mfa-command", "credential-process",
         "serve-long-term-keys", "lazy", "admin-listen", "admin-token-file", "require-host", "allow-host",
-        "container-listen", "container-auth-token-file", "throttle-rps", "extended-api", "instance",
+        "container-listen", "container-auth-token-file", "throttle-rps", "extended-api", "max-connections",
+        "max-header-bytes", "max-headers", "max-request-line", "max-body-bytes", "read-timeout", "write-timeout", "instance",
     ]
 
     static let instanceKeys = [
@@ -78,11 +79,7 @@ extension Configuration {
             case let other: throw ConfigurationError(key: key, "\"\(other)\" is not valid; valid: enabled, disabled")
             }
         case "hop-limit":
-            let text = try scalar(key, value)
-            guard let n = Int(text), (1...64).contains(n) else {
-                throw ConfigurationError(key: key, "\"\(text)\" is out of range; valid: an integer 1..64")
-            }
-            service.hopLimit = n
+            service.hopLimit = try integer(key, value, 1...64)
         case "access-log":
             let text = try scalar(key, value)
             switch text {
@@ -139,11 +136,21 @@ extension Configuration {
         case "admin-token-file":
             adminTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
         case "throttle-rps":
-            let text = try scalar(key, value)
-            guard let n = Int(text), (0...100_000).contains(n) else {
-                throw ConfigurationError(key: key, "\"\(text)\" is out of range; valid: an integer 0..100000 (0 = off)")
-            }
-            service.throttleRPS = n
+            service.throttleRPS = try integer(key, value, 0...100_000, "(0 = off)")
+        case "max-connections":
+            limits.maxConnections = try integer(key, value, 1...1_000_000)
+        case "max-header-bytes":
+            limits.maxHeaderBytes = try integer(key, value, 256...1_048_576)
+        case "max-headers":
+            limits.maxHeaders = try integer(key, value, 1...10_000)
+        case "max-request-line":
+            limits.maxRequestLine = try integer(key, value, 64...1_048_576)
+        case "max-body-bytes":
+            limits.maxBodyBytes = try integer(key, value, 0...16_777_216)
+        case "read-timeout":
+            limits.readTimeout = try duration(key, value, Seconds(0.01)...Seconds.hours(1), "10ms..1h")
+        case "write-timeout":
+            limits.writeTimeout = try duration(key, value, Seconds(0.01)...Seconds.hours(1), "10ms..1h")
         case "extended-api":
             switch try scalar(key, value) {
             case "enabled": service.extendedAPI = true
@@ -278,6 +285,23 @@ func matching(_ key: String, _ value: ConfigValue, _ pattern: String, _ valid: S
         throw ConfigurationError(key: key, "\"\(text)\" is not valid; valid: \(valid)")
     }
     return text
+}
+
+private func integer(_ key: String, _ value: ConfigValue, _ range: ClosedRange<Int>, _ note: String = "") throws(ConfigurationError) -> Int {
+    let text = try scalar(key, value)
+    guard let n = Int(text), range.contains(n) else {
+        let valid = "an integer \(range.lowerBound)..\(range.upperBound)" + (note.isEmpty ? "" : " \(note)")
+        throw ConfigurationError(key: key, "\"\(text)\" is out of range; valid: \(valid)")
+    }
+    return n
+}
+
+private func duration(_ key: String, _ value: ConfigValue, _ range: ClosedRange<Seconds>, _ valid: String) throws(ConfigurationError) -> Seconds {
+    let d = try duration(key, value)
+    guard range.contains(d) else {
+        throw ConfigurationError(key: key, "\(d) is out of range; valid: \(valid)")
+    }
+    return d
 }
 
 private func duration(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> Seconds {

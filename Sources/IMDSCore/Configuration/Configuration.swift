@@ -38,6 +38,8 @@ public struct Configuration: Sendable, Equatable {
     /// The container credentials endpoint's listener; nil keeps it off.
     public var containerListen: ListenAddress?
     public var containerAuthTokenFile: String?
+    /// Per-listener bounds against abusive clients.
+    public var limits = ServerLimits()
 
     /// The Host check the IMDS and container listeners apply.
     public var hostCheck: HostCheck {
