@@ -49,9 +49,9 @@ final class ConnectionGate {
     }
 
     private func settle() {
-        let batch = pending
-        pending.removeAll(keepingCapacity: true)
-        for bev in batch {
+        // Nothing below accepts a connection, so `pending` does not change while it is read.
+        defer { pending.removeAll(keepingCapacity: true) }
+        for bev in pending {
             // evhttp registers its connection as the bufferevent's callback argument; none
             // means it already gave the connection up.
             var argument: UnsafeMutableRawPointer?

@@ -2,8 +2,11 @@
 
 Both servers run pinned to CPU 0 and the load generator (wrk) to CPU 1; each request uses a
 new connection, as SDKs talk to IMDS. Workloads alternate between the two servers for
-several rounds; medians are reported with the ratio emulator/nginx. Memory and start-up
-time are measured on fresh emulator processes. Everything runs on 127.0.0.1, bounded in time.
+several rounds; medians are reported with the ratio emulator/nginx. Then each workload runs
+again at half of nginx's full-load rate (latency where the server is not the bottleneck),
+and once more with a slowloris client holding 1,000 half-sent requests open. Memory and
+start-up time are measured on fresh emulator processes. Everything runs on 127.0.0.1,
+bounded in time.
 """
 
 import argparse
@@ -17,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -50,8 +54,9 @@ def http(port, method, path, headers=None, timeout=2):
 
 
 def start_emulator(home, port, extra=()):
+    # Room for the idle-connection reading; the default limit (4096) would refuse most of it.
     return subprocess.Popen(["taskset", "-c", "0", BIN, "serve", "--listen", f"127.0.0.1:{port}", "--access-log", "off",
-                             "--log-level", "warning", *extra],
+                             "--log-level", "warning", "--max-connections", "16384", *extra],
                             env=clean_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -116,6 +121,59 @@ def wrk(port, script, seconds, connections, env):
     if m:
         errors += int(m.group(1))
     return dict(requests=requests, rps=rps, p50=p50, p99=p99, errors=errors)
+
+
+def paced(port, script, seconds, rate, latency_ms, env):
+    """wrk at about `rate` requests/s: enough connections that, each waiting a random delay
+    averaging MEAN_DELAY_MS before every request, together they send `rate` per second."""
+    mean_ms = 10
+    connections = max(1, round(rate * (mean_ms + latency_ms) / 1000))
+    env = dict(env, WORKLOAD=os.path.join(HERE, script), MEAN_DELAY_MS=str(mean_ms))
+    return wrk(port, "paced.lua", seconds, connections, env)
+
+
+class Slowloris:
+    """`count` connections that each send half a request and then one more byte of a header
+    value every `every` seconds, so that idle timeouts never end them; stops when closed."""
+
+    def __init__(self, port, count, every=2.0):
+        self.sockets = []
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", port), timeout=2)
+            s.sendall(b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            s.setblocking(False)
+            self.sockets.append(s)
+        self.every = every
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+        self.thread.start()
+
+    def _trickle(self):
+        while not self.done.wait(self.every):
+            for s in self.sockets:
+                try:
+                    s.send(b"a")
+                except OSError:
+                    pass
+
+    def still_open(self):
+        """How many the server has not closed: a closed one reads as EOF or an error."""
+        alive = 0
+        for s in self.sockets:
+            try:
+                if s.recv(1) != b"":
+                    alive += 1  # an answer came: not EOF yet, but no longer half-open either
+            except BlockingIOError:
+                alive += 1
+            except OSError:
+                pass
+        return alive
+
+    def close(self):
+        self.done.set()
+        self.thread.join(10)
+        for s in self.sockets:
+            s.close()
 
 
 def start_nginx(work, port, token, doc):
@@ -221,15 +279,18 @@ def main():
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--flood", type=int, default=500_000, help="token PUTs before the second RSS reading")
     parser.add_argument("--idle", type=int, default=10_000, help="idle connections for the third RSS reading")
+    parser.add_argument("--slowloris", type=int, default=1000, help="half-open connections of the slowloris run")
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = min(hard, max(soft, args.idle + 1024))
+    want = min(hard, max(soft, args.idle + args.slowloris + 1024))
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
     home = tempfile.mkdtemp(prefix="imds-bench-")
     work = tempfile.mkdtemp(prefix="imds-bench-nginx-")
     results = {}
+    half = {}
+    slowloris = {}
     try:
         port = free_port()
         emulator = start_emulator(home, port)
@@ -250,6 +311,28 @@ def main():
                         results.setdefault((name, server), []).append(r)
                         print(f"round {round_ + 1} {name:12} {server:14} {r['rps']:>10.0f} req/s  p50 {r['p50']:.3f} ms  "
                               f"p99 {r['p99']:.3f} ms  cpu {r['cpu_us']:.1f} us/req  errors {r['errors']}", flush=True)
+            # Latency where the server is not the bottleneck: half of nginx's full-load rate.
+            for name, script in workloads:
+                rate = statistics.median(r["rps"] for r in results[(name, "nginx")]) / 2
+                latency = statistics.median(r["p50"] for r in results[(name, "nginx")])
+                for server, p, pid in servers:
+                    r = paced(p, script, args.duration, rate, latency, env)
+                    half[(name, server)] = r
+                    print(f"half-rate {name:12} {server:14} {r['rps']:>10.0f} req/s  p50 {r['p50']:.3f} ms  "
+                          f"p99 {r['p99']:.3f} ms  errors {r['errors']}", flush=True)
+            # The same credentials load while a slowloris client holds half-sent requests open.
+            rate = statistics.median(r["rps"] for r in results[("credentials", "nginx")]) / 2
+            latency = statistics.median(r["p50"] for r in results[("credentials", "nginx")])
+            for server, p, pid in servers:
+                slow = Slowloris(p, args.slowloris)
+                try:
+                    r = paced(p, "creds.lua", args.duration, rate, latency, env)
+                    r["held"] = slow.still_open()
+                finally:
+                    slow.close()
+                slowloris[server] = r
+                print(f"slowloris    {server:14} {r['rps']:>10.0f} req/s  p50 {r['p50']:.3f} ms  p99 {r['p99']:.3f} ms  "
+                      f"errors {r['errors']}  half-open connections still held {r['held']}/{args.slowloris}", flush=True)
         finally:
             stop(emulator)
             if nginx:
@@ -275,6 +358,19 @@ def main():
         cpu = med(name, "imds-emulator", "cpu_us") / med(name, "nginx", "cpu_us")
         print(f"{name:12} {'ratio':14} {rps:>10.2f}x {'':>17} {cpu:>11.2f}x")
         summary.append(f"{name} rps {rps:.2f}x cpu {cpu:.2f}x")
+    print()
+    print(f"at half of nginx's full-load rate (p99 target < 2 ms):")
+    for name in ["credentials", "token", "sequence"]:
+        for server in ["imds-emulator", "nginx"]:
+            r = half[(name, server)]
+            print(f"{name:12} {server:14} {r['rps']:>10.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} {'':>11} {r['errors']:>7}")
+        summary.append(f"{name} half-rate p99 {half[(name, 'imds-emulator')]['p99']:.2f} ms")
+    print(f"credentials with {args.slowloris} slowloris connections held (honest p99 target <= 10 ms):")
+    for server in ["imds-emulator", "nginx"]:
+        r = slowloris[server]
+        print(f"{'credentials':12} {server:14} {r['rps']:>10.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} {'':>11} {r['errors']:>7}"
+              f"  held {r['held']}")
+    summary.append(f"slowloris p99 {slowloris['imds-emulator']['p99']:.2f} ms")
     print()
     idle = memory["idle_kib"] / 1024
     print(f"start to first served credentials: {memory['start_ms']:.1f} ms (median of 5)")

@@ -28,15 +28,25 @@ public struct HostCheck: Sendable, Equatable {
         return allowed.contains(Self.normalize(host))
     }
 
-    /// Lower case, without `:port` and without the brackets of an IPv6 literal.
+    /// Lower case, without `:port` and without the brackets of an IPv6 literal. Works on bytes
+    /// (names and addresses in Host are ASCII): it runs on every request.
     static func normalize(_ host: String) -> String {
-        var h = Substring(host.lowercased())
-        if h.hasPrefix("[") {
-            if let close = h.firstIndex(of: "]") { h = h[h.index(after: h.startIndex)..<close] }
-        } else if h.filter({ $0 == ":" }).count == 1, let colon = h.firstIndex(of: ":") {
-            h = h[..<colon]
+        let h = host.utf8
+        var start = h.startIndex
+        var end = h.endIndex
+        if h.first == UInt8(ascii: "[") {
+            if let close = h.firstIndex(of: UInt8(ascii: "]")) {
+                start = h.index(after: start)
+                end = close
+            }
+        } else if let colon = h.firstIndex(of: UInt8(ascii: ":")),
+                  !h[h.index(after: colon)...].contains(UInt8(ascii: ":")) {
+            end = colon
         }
-        return String(h)
+        let part = h[start..<end]
+        let isUpper = { (b: UInt8) in b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") }
+        guard part.contains(where: isUpper) else { return String(Substring(part)) }
+        return String(decoding: part.map { isUpper($0) ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// The default of `--require-host`: on when every listen address is loopback.

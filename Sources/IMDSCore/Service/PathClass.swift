@@ -12,14 +12,16 @@ public enum PathClass: String, Sendable, CaseIterable {
             self = .token
             return
         }
-        let key = path.rest.hasSuffix("/") ? path.rest.dropLast() : path.rest
-        for directory in Self.credentialDirectories where key.hasPrefix(directory) {
-            let after = key.dropFirst(directory.count)
+        // Bytes, not Characters: this runs on every request.
+        var key = path.rest.utf8[...]
+        if key.last == UInt8(ascii: "/") { key = key.dropLast() }
+        for directory in Self.credentialDirectories where key.starts(with: directory.utf8) {
+            let after = key.dropFirst(directory.utf8.count)
             if after.isEmpty {
                 self = .roleList
                 return
             }
-            if after.hasPrefix("/") {
+            if after.first == UInt8(ascii: "/") {
                 self = .credentials
                 return
             }
