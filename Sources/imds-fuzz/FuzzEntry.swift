@@ -17,6 +17,14 @@ enum FuzzTarget {
         return s
     }()
 
+    /// Small enough that fuzz inputs cross them.
+    static let limits: ServerLimits = {
+        var l = ServerLimits()
+        l.maxHeaders = 4
+        l.maxRequestLine = 80
+        return l
+    }()
+
     /// The API keeps its control unowned, as the emulator owns both; here a static does.
     static let control = NoControl()
     static let admin = AdminAPI(token: "fuzz-token-0123456789", service: service, control: control)
@@ -43,8 +51,12 @@ enum FuzzTarget {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers.add(String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
         }
-        let response = service.handle(Request(method: method, target: parts.count > 1 ? parts[1] : "/", headers: headers,
-                                              clientAddress: "127.0.0.1", clientPort: 1))
+        let request = Request(method: method, target: parts.count > 1 ? parts[1] : "/", headers: headers,
+                              clientAddress: "127.0.0.1", clientPort: 1)
+        if let refusal = limits.refusal(of: request) {
+            precondition(refusal.status == 414 || refusal.status == 431, "limit status \(refusal.status)")
+        }
+        let response = service.handle(request)
         precondition((100...599).contains(response.status) || response.closeConnection, "status \(response.status)")
         if response.status == 200, response.annotation.accessKeyId != nil {
             precondition(response.body.contains(response.annotation.accessKeyId!), "credentials without their key")

@@ -10,6 +10,8 @@ import re
 import socket
 import time
 
+import imds_helpers
+
 from conftest_control import control_env, control_emulator  # noqa: F401 (fixtures)
 from test_robustness import credentials, exchange, status_of, token
 
@@ -152,3 +154,33 @@ def test_write_timeout_drops_a_client_that_stops_reading(control_emulator, tmp_p
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(ask)
         assert len(read_all(s).partition(b"\r\n\r\n")[2]) == size
+
+
+def test_max_connections_is_cut_to_the_open_file_limit(control_emulator, tmp_path, monkeypatch):
+    """With only 256 descriptors the default limit (4096) would end in accept() failing with
+    EMFILE on every loop pass; the emulator lowers it, says so, and refuses with 503 instead."""
+    wrapper = tmp_path / "imds-emulator-256-files"
+    wrapper.write_text(f"#!/bin/sh\nexec prlimit --nofile=256:256 {imds_helpers.binary()} \"$@\"\n")
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(imds_helpers, "BIN", wrapper)
+    emu = control_emulator(admin=None)
+    assert "max-connections 4096 is more than the open-file limit allows for 1 listener(s); using 192" in emu.stderr_text()
+    port = emu.port
+    held = []
+    try:
+        for _ in range(192):
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=3))
+        time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as extra:
+            extra.sendall(GET_LISTING + b"\r\n")
+            assert status_of(read_all(extra)) == 503
+    finally:
+        for s in held:
+            s.close()
+    # Once the server has seen the closes, the slots are free again.
+    put = b"PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n"
+    deadline = time.monotonic() + 5
+    while status_of(exchange(port, put)) != 200:
+        assert time.monotonic() < deadline, "no slot came free"
+        time.sleep(0.05)
+    assert credentials(port, token(port))[0] == 200 and emu.running
