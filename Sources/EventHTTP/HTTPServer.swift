@@ -15,7 +15,8 @@ public final class HTTPServer {
     private let http: OpaquePointer
     private let handler: AsyncHandler
     private let serverHeader: String
-    private let onAccess: AccessHandler
+    /// Nil when no log, journal or metric wants access records: then none is built.
+    private let onAccess: AccessHandler?
     private let clock: any WallClock
     private let limits: ServerLimits
     private var gate: ConnectionGate?
@@ -36,14 +37,14 @@ public final class HTTPServer {
     }
 
     public convenience init(loop: EventLoop, limits: ServerLimits = ServerLimits(), clock: any WallClock,
-                            handler: @escaping Handler, onAccess: @escaping AccessHandler) throws(EventError) {
+                            handler: @escaping Handler, onAccess: AccessHandler?) throws(EventError) {
         try self.init(loop: loop, limits: limits, clock: clock, serverHeader: "EC2ws",
                       respond: { request, reply in reply(handler(request)) }, onAccess: onAccess)
     }
 
     /// `serverHeader` is `EC2ws` for IMDS, the emulator's own name for the control API.
     public init(loop: EventLoop, limits: ServerLimits = ServerLimits(), clock: any WallClock, serverHeader: String,
-                respond: @escaping AsyncHandler, onAccess: @escaping AccessHandler) throws(EventError) {
+                respond: @escaping AsyncHandler, onAccess: AccessHandler?) throws(EventError) {
         guard let http = evhttp_new(loop.base) else { throw EventError("cannot create the HTTP server") }
         self.loop = loop
         self.http = http
@@ -154,9 +155,10 @@ public final class HTTPServer {
             closeWithoutAnswer(req)
             (bytes, status) = (0, 0)
         } else {
-            bytes = send(response, to: req, isHead: request.method == .head)
+            bytes = send(response, to: req, isHead: request.method == .head, peer: request.clientAddress)
             status = response.status
         }
+        guard let onAccess else { return }
         onAccess(AccessRecord(
             time: clock.now(), client: request.clientAddress, port: request.clientPort,
             method: request.method == .other ? "OTHER" : request.method.rawValue, path: request.target, status: status, bytes: bytes,
@@ -164,7 +166,7 @@ public final class HTTPServer {
             userAgent: request.headers["User-Agent"] ?? "", annotation: response.annotation))
     }
 
-    private func send(_ response: Response, to req: OpaquePointer, isHead: Bool) -> Int {
+    private func send(_ response: Response, to req: OpaquePointer, isHead: Bool, peer: String) -> Int {
         let out = evhttp_request_get_output_headers(req)
         for (name, value) in response.headers {
             evhttp_add_header(out, name, value)
@@ -182,7 +184,7 @@ public final class HTTPServer {
         }
         if let hops = response.hopLimit, let conn = evhttp_request_get_connection(req),
            let bev = evhttp_connection_get_bufferevent(conn) {
-            SocketOptions.setHopLimit(bufferevent_getfd(bev), hops)
+            SocketOptions.setHopLimit(bufferevent_getfd(bev), hops, peer: peer)
         }
         if limits.writeTimeout != limits.readTimeout, let conn = evhttp_request_get_connection(req) {
             var writeTimeout = timeval(limits.writeTimeout.value)
@@ -221,6 +223,7 @@ public final class HTTPServer {
         if fd >= 0 {
             text.withUTF8 { _ = Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         }
+        guard let onAccess else { return }
         var annotation = AccessAnnotation()
         annotation.error = "connection refused: max-connections (\(limits.maxConnections)) reached"
         onAccess(AccessRecord(time: now, client: host.map { String(cString: $0) } ?? "", port: Int(port), method: "-", path: "-",

@@ -85,10 +85,13 @@ final class Emulator: @unchecked Sendable {
         }
 
         let limits = listenerLimits()
+        // Records feed the access log, and the journal and metrics of the control API.
+        let onAccess: HTTPServer.AccessHandler? = accessLog == nil && configuration.adminListen == nil
+            ? nil : { [unowned self] in self.recordAccess($0) }
         let server: HTTPServer
         do {
             server = try HTTPServer(loop: loop, limits: limits, clock: realClock, handler: service.handle,
-                                    onAccess: { [unowned self] in self.recordAccess($0) })
+                                    onAccess: onAccess)
             for address in configuration.listen {
                 let bound = try server.listen(address)
                 logger.info("listening on \(bound.endpointURL)", metadata: ["role": "\(configuration.service.role)"])
@@ -97,7 +100,7 @@ final class Emulator: @unchecked Sendable {
                 let token = containerToken
                 let endpoint = ContainerEndpoint(service: service, roleArn: roleArn, expectedAuthorization: { token?.current })
                 let containerServer = try HTTPServer(loop: loop, limits: limits, clock: realClock, handler: endpoint.handle,
-                                                     onAccess: { [unowned self] in self.recordAccess($0) })
+                                                     onAccess: onAccess)
                 let bound = try containerServer.listen(address)
                 logger.info("serving container credentials at \(bound.endpointURL)v1/credentials")
                 self.containerServer = containerServer
@@ -107,7 +110,7 @@ final class Emulator: @unchecked Sendable {
                 var limits = limits
                 limits.maxBodyBytes = max(limits.maxBodyBytes, 65536)
                 let adminServer = try HTTPServer(loop: loop, limits: limits, clock: realClock, serverHeader: "imds-emulator",
-                                                 respond: admin.handle, onAccess: { _ in })
+                                                 respond: admin.handle, onAccess: nil)
                 let bound = try adminServer.listen(address)
                 logger.info("admin API listening on \(bound.endpointURL) (bearer token in \(token.path))")
                 self.admin = admin
@@ -142,10 +145,12 @@ final class Emulator: @unchecked Sendable {
 
     private func recordAccess(_ record: AccessRecord) {
         accessLog?.write(record)
-        // The journal is read only through the control API; without it, it would only be
-        // ten thousand records of memory.
-        if admin != nil { journal.append(record) }
-        metrics.record(record)
+        // The journal and metrics are read only through the control API; without it, they
+        // would be ten thousand records of memory and work on every request for nothing.
+        if admin != nil {
+            journal.append(record)
+            metrics.record(record)
+        }
     }
 
     /// Without `--lazy` the first set is fetched before listening, with a few quick retries

@@ -5,7 +5,12 @@ import Prometheus
 /// thread, read by `GET /metrics`. Counters are looked up once per label set and kept.
 final class Metrics {
     private let registry = PrometheusCollectorRegistry()
-    private var requests: [String: Counter] = [:]
+    private struct RequestKey: Hashable {
+        var pathClass: PathClass
+        var status: Int
+    }
+
+    private var requests: [RequestKey: Counter] = [:]
     private var fetches: [ClientFamily: Counter] = [:]
     private let tokensIssued: Counter
     private let rotations: Counter
@@ -26,7 +31,7 @@ final class Metrics {
 
     func record(_ record: AccessRecord) {
         guard let pathClass = record.annotation.pathClass else { return }
-        let key = "\(pathClass.rawValue)|\(record.status)"
+        let key = RequestKey(pathClass: pathClass, status: record.status)
         let counter = requests[key] ?? {
             let c = registry.makeCounter(name: "imds_requests_total", labels: [("class", pathClass.rawValue), ("status", String(record.status))],
                                          help: "IMDS requests by path class and status")

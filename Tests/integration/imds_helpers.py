@@ -319,9 +319,20 @@ def assert_imds_framing(resp: Response) -> None:
 
 def free_port() -> int:
     """A loopback TCP port nobody listens on (bound then closed)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list:
+    """`count` distinct free loopback ports: all are held bound at once, so two calls' worth
+    of free_port() cannot hand out the same port twice."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def ipv6_loopback_available() -> bool:

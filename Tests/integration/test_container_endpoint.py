@@ -23,7 +23,7 @@ from conftest_netns import (  # noqa: F401 (fixtures)
     netns_factory,
 )
 from imds_helpers import (
-    ACCESS_KEY_RE, ISO_Z_RE, SECRET_RE, binary, clean_env, fetch_credentials, free_port, run_proc,
+    ACCESS_KEY_RE, ISO_Z_RE, SECRET_RE, binary, clean_env, fetch_credentials, free_port, free_ports, run_proc,
     wait_until,
 )
 
@@ -71,8 +71,7 @@ def container(tmp_path, feature_emulator):
     """Factory: container(*args, token=TOKEN_1 or None) -> Container."""
 
     def start(*args, token: str | None = TOKEN_1, env=None) -> Container:
-        port = free_port()
-        admin_port = free_port()
+        port, admin_port = free_ports(2)
         token_file = None
         extra = []
         if token is not None:

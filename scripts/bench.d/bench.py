@@ -83,6 +83,16 @@ def rss_kib(pid):
     return 0
 
 
+def anonymous_kib(pid):
+    """The private, anonymous part of the RSS: what the process itself allocated, as opposed
+    to the pages of its executable and shared libraries that the kernel can drop and re-read."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Anonymous:"):
+                return int(line.split()[1])
+    return 0
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -239,6 +249,7 @@ def measure_memory_and_start(home, args):
         token, _ = wait_credentials(port, time.monotonic() + 10)
         time.sleep(0.5)
         result["idle_kib"] = rss_kib(proc.pid)
+        result["idle_anon_kib"] = anonymous_kib(proc.pid)
         env = dict(os.environ, TOKEN=token, CREDS_PATH=CREDS_PATH)
         flooded = 0
         rounds = 0
@@ -289,6 +300,7 @@ def main():
     home = tempfile.mkdtemp(prefix="imds-bench-")
     work = tempfile.mkdtemp(prefix="imds-bench-nginx-")
     results = {}
+    nginx_memory = (0, 0)
     half = {}
     slowloris = {}
     try:
@@ -299,6 +311,7 @@ def main():
             token, doc = wait_credentials(port, time.monotonic() + 10)
             nport = free_port()
             nginx, nginx_worker = start_nginx(work, nport, token, doc)
+            nginx_memory = (rss_kib(nginx_worker), anonymous_kib(nginx_worker))
             env = dict(os.environ, TOKEN=token, CREDS_PATH=CREDS_PATH)
             servers = [("imds-emulator", port, emulator.pid), ("nginx", nport, nginx_worker)]
             workloads = [("credentials", "creds.lua"), ("token", "token.lua"), ("sequence", "sequence.lua")]
@@ -374,7 +387,8 @@ def main():
     print()
     idle = memory["idle_kib"] / 1024
     print(f"start to first served credentials: {memory['start_ms']:.1f} ms (median of 5)")
-    print(f"RSS idle: {idle:.1f} MiB")
+    print(f"RSS idle: {idle:.1f} MiB, of which anonymous {memory['idle_anon_kib'] / 1024:.1f} MiB "
+          f"(nginx's worker: {nginx_memory[0] / 1024:.1f} MiB, anonymous {nginx_memory[1] / 1024:.1f} MiB)")
     print(f"RSS after {memory['flood']} token PUTs: {memory['flood_kib'] / 1024:.1f} MiB "
           f"({(memory['flood_kib'] - memory['idle_kib']) / 1024:+.2f} MiB)")
     print(f"RSS with {memory['idle_conns']} idle connections: {memory['idle_conns_kib'] / 1024:.1f} MiB; "

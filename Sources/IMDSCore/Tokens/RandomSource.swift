@@ -13,19 +13,11 @@ public struct RandomSource: Sendable {
         return out
     }
 
-    /// `SystemRandomNumberGenerator`: getrandom(2) on Linux, cryptographically secure.
-    public static let system = RandomSource { buffer in
-        var rng = SystemRandomNumberGenerator()
-        var i = 0
-        while i < buffer.count {
-            var word = rng.next()
-            for _ in 0..<8 where i < buffer.count {
-                buffer[i] = UInt8(truncatingIfNeeded: word)
-                word >>= 8
-                i += 1
-            }
-        }
-    }
+    /// A cryptographically secure generator (BoringSSL's, seeded by the kernel), read in 4 KiB blocks.
+    public static let system: RandomSource = {
+        let pool = RandomPool()
+        return RandomSource { pool.fill(&$0) }
+    }()
 
     /// A deterministic stream (SplitMix64) for tests.
     public static func seeded(_ seed: UInt64) -> RandomSource {
