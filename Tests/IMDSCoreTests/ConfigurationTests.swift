@@ -44,6 +44,10 @@ import Testing
             ([("instance", .map([("flavour", .scalar("x"))]))], "instance.flavour"),
             ([("instance", .map([("tags", .map([("a/b", .scalar("x"))]))]))], "instance.tags.a/b"),
             ([("credential-lifetime", .scalar("13h"))], "credential-lifetime"),
+            // Found by the fuzzer: a duration too large for Int crashed the error message.
+            ([("duration", .scalar("60688888888888888888888888888888888888888m"))], "duration"),
+            ([("read-timeout", .scalar("1e400s"))], "read-timeout"),
+            ([("rotate-every", .scalar("3651d"))], "rotate-every"),
         ]
         for (values, key) in cases {
             #expect(failure(values)?.key == key, "\(values)")

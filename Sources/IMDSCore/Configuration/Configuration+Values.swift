@@ -309,5 +309,8 @@ private func duration(_ key: String, _ value: ConfigValue) throws(ConfigurationE
     guard let d = DurationFormat.parse(text) else {
         throw ConfigurationError(key: key, "\"\(text)\" is not a duration; valid: a number with a unit, e.g. 90s, 15m, 6h, 1h30m")
     }
+    guard d <= DurationFormat.maximum else {
+        throw ConfigurationError(key: key, "\"\(text)\" is too long; valid: at most 3650d")
+    }
     return d
 }

@@ -38,8 +38,13 @@ public enum DurationFormat {
         return Seconds(total)
     }
 
+    /// Ten years: longer than any lifetime, schedule or timeout here, and small enough that
+    /// every duration converts to whole seconds and milliseconds without overflowing.
+    public static let maximum = Seconds(10 * 365 * 86400)
+
     public static func format(_ s: Seconds) -> String {
         let v = s.value
+        guard v.isFinite, abs(v) <= maximum.value * 1000 else { return "\(v)s" }
         if v != v.rounded(.down) || v < 1 {
             let ms = Int((v * 1000).rounded())
             return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"

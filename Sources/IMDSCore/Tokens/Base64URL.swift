@@ -6,8 +6,19 @@ import Foundation
 enum Base64URL {
     static func encode(_ bytes: [UInt8]) -> String {
         let standard = Data(bytes).base64EncodedData()
-        return String(decoding: standard.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: "-") : ($0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0) },
-                      as: UTF8.self)
+        // Through the raw bytes: Data's generic `map` was a tenth of a token PUT's own time.
+        return standard.withUnsafeBytes { raw in
+            String(unsafeUninitializedCapacity: raw.count) { out in
+                for (i, byte) in raw.enumerated() {
+                    switch byte {
+                    case UInt8(ascii: "+"): out[i] = UInt8(ascii: "-")
+                    case UInt8(ascii: "/"): out[i] = UInt8(ascii: "_")
+                    default: out[i] = byte
+                    }
+                }
+                return raw.count
+            }
+        }
     }
 
     /// Only the URL-safe alphabet is accepted, so one token has exactly one spelling.
