@@ -13,19 +13,9 @@ import time
 import imds_helpers
 
 from conftest_control import control_env, control_emulator  # noqa: F401 (fixtures)
-from test_robustness import credentials, exchange, status_of, token
+from test_robustness import credentials, exchange, read_all, status_of, token
 
 GET_LISTING = b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-
-
-def read_all(s: socket.socket) -> bytes:
-    out = b""
-    try:
-        while chunk := s.recv(65536):
-            out += chunk
-    except (socket.timeout, ConnectionResetError):
-        pass
-    return out
 
 
 def test_connections_past_the_limit_are_refused_fast_and_open_ones_keep_working(control_emulator):

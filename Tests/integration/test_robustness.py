@@ -18,16 +18,21 @@ from imds_helpers import CREDS_PATH
 ROLE = "imds-emulator"
 
 
+def read_all(s: socket.socket) -> bytes:
+    """Everything until the server closes (or resets) the connection or the timeout runs out."""
+    out = b""
+    try:
+        while chunk := s.recv(65536):
+            out += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    return out
+
+
 def exchange(port: int, data: bytes, timeout: float = 3.0) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(data)
-        out = b""
-        try:
-            while chunk := s.recv(65536):
-                out += chunk
-        except (socket.timeout, ConnectionResetError):
-            pass
-        return out
+        return read_all(s)
 
 
 def status_of(answer: bytes) -> int:
