@@ -17,14 +17,24 @@ final class RandomPool: Sendable {
 
     func fill(_ out: inout [UInt8]) {
         block.withLock { block in
-            for i in out.indices {
+            var filled = 0
+            while filled < out.count {
                 if block.next == block.bytes.count {
                     Self.refill(&block.bytes)
                     block.next = 0
                 }
-                out[i] = block.bytes[block.next]
-                block.bytes[block.next] = 0
-                block.next += 1
+                let n = min(out.count - filled, block.bytes.count - block.next)
+                let from = block.next
+                out.withUnsafeMutableBufferPointer { target in
+                    block.bytes.withUnsafeMutableBufferPointer { source in
+                        for k in 0..<n {
+                            target[filled + k] = source[from + k]
+                            source[from + k] = 0
+                        }
+                    }
+                }
+                block.next += n
+                filled += n
             }
         }
     }

@@ -27,12 +27,17 @@ public struct TokenAuthority: Sendable {
     /// A new token valid for `ttl` whole seconds from `now`.
     public func issue(ttl: Int, now: Timestamp, random: RandomSource) -> String {
         let expiryMillis = UInt64(max(0, (now.secondsSinceEpoch + Double(ttl)) * 1000))
-        var bytes = Self.prefix
+        // One buffer of the final size: this runs for every token PUT.
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(Self.tokenLength)
+        bytes.append(contentsOf: Self.prefix)
         for shift in stride(from: (Self.expiryLength - 1) * 8, through: 0, by: -8) {
             bytes.append(UInt8(truncatingIfNeeded: expiryMillis >> UInt64(shift)))
         }
-        bytes += random.bytes(Self.nonceLength)
-        bytes += tag(bytes)
+        bytes.append(contentsOf: random.bytes(Self.nonceLength))
+        var mac = keyed
+        mac.update(data: bytes)
+        mac.finalize().withUnsafeBytes { bytes.append(contentsOf: $0.prefix(Self.tagLength)) }
         return Base64URL.encode(bytes)
     }
 
@@ -54,12 +59,6 @@ public struct TokenAuthority: Sendable {
         let left = Double(expiryMillis) / 1000 - now.secondsSinceEpoch
         guard left > 0 else { return .expired }
         return .valid(secondsLeft: Int(left.rounded(.up)))
-    }
-
-    private func tag(_ message: [UInt8]) -> [UInt8] {
-        var mac = keyed
-        mac.update(data: message)
-        return Array(Array(mac.finalize()).prefix(Self.tagLength))
     }
 
     /// Compares in place and in constant time, without copying the token's parts.
