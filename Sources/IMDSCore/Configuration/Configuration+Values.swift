@@ -73,11 +73,7 @@ extension Configuration {
         case "rotate-before":
             rotation.before = try duration(key, value)
         case "imdsv1":
-            switch try scalar(key, value) {
-            case "enabled": service.imdsv1Enabled = true
-            case "disabled": service.imdsv1Enabled = false
-            case let other: throw ConfigurationError(key: key, "\"\(other)\" is not valid; valid: enabled, disabled")
-            }
+            service.imdsv1Enabled = try enabled(key, value)
         case "hop-limit":
             service.hopLimit = try integer(key, value, 1...64)
         case "access-log":
@@ -152,17 +148,9 @@ extension Configuration {
         case "write-timeout":
             limits.writeTimeout = try duration(key, value, Seconds(0.01)...Seconds.hours(1), "10ms..1h")
         case "extended-api":
-            switch try scalar(key, value) {
-            case "enabled": service.extendedAPI = true
-            case "disabled": service.extendedAPI = false
-            case let other: throw ConfigurationError(key: key, "\"\(other)\" is not valid; valid: enabled, disabled")
-            }
+            service.extendedAPI = try enabled(key, value)
         case "require-host":
-            switch try scalar(key, value) {
-            case "enabled": requireHost = true
-            case "disabled": requireHost = false
-            case let other: throw ConfigurationError(key: key, "\"\(other)\" is not valid; valid: enabled, disabled")
-            }
+            requireHost = try enabled(key, value)
         case "allow-host":
             let items: [ConfigValue]
             if case .list(let l) = value { items = l } else { items = [value] }
@@ -269,6 +257,14 @@ func scalar(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> S
         throw ConfigurationError(key: key, "must be a single value, not \(value.kindName)")
     }
     return s
+}
+
+private func enabled(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> Bool {
+    switch try scalar(key, value) {
+    case "enabled": return true
+    case "disabled": return false
+    case let other: throw ConfigurationError(key: key, "\"\(other)\" is not valid; valid: enabled, disabled")
+    }
 }
 
 private func boolean(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> Bool {
