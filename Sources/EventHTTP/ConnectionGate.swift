@@ -1,5 +1,6 @@
 import CLibevent
 import Glibc
+import IMDSCore
 
 /// Counts one listener's open connections and refuses new ones past the limit.
 ///
@@ -13,6 +14,12 @@ final class ConnectionGate {
     let limit: Int
     private(set) var open = 0
     private(set) var refused = 0
+    /// Connections closed for not delivering their request within `requestTimeout`.
+    private(set) var timedOut = 0
+    /// Microseconds an accepted connection has to deliver its whole request.
+    private let requestTimeout: Int64
+    private var deadlines = RequestDeadlines<OpaquePointer>()
+    private var sweepEvent: OpaquePointer?
     /// Answers a refused connection on its socket; evhttp frees the connection right after.
     private let refuse: (OpaquePointer, Int32) -> Void
     /// Bufferevents handed to evhttp in this pass, each holding a reference of ours so that
@@ -20,14 +27,24 @@ final class ConnectionGate {
     private var pending: [OpaquePointer] = []
     private var settleEvent: OpaquePointer?
 
-    init(http: OpaquePointer, base: OpaquePointer, limit: Int, refuse: @escaping (OpaquePointer, Int32) -> Void) {
+    init(http: OpaquePointer, base: OpaquePointer, limit: Int, requestTimeout: Double,
+         refuse: @escaping (OpaquePointer, Int32) -> Void) {
         self.limit = limit
+        self.requestTimeout = Int64(requestTimeout * 1_000_000)
         self.refuse = refuse
         let me = Unmanaged.passUnretained(self).toOpaque()
         settleEvent = event_new(base, -1, 0, { _, _, ctx in
             guard let ctx else { return }
             Unmanaged<ConnectionGate>.fromOpaque(ctx).takeUnretainedValue().settle()
         }, me)
+        // Deadlines are checked a few times per timeout (at most once a second), so a late
+        // connection goes within a quarter of the timeout after its deadline.
+        sweepEvent = event_new(base, -1, Int16(EV_PERSIST), { _, _, ctx in
+            guard let ctx else { return }
+            Unmanaged<ConnectionGate>.fromOpaque(ctx).takeUnretainedValue().sweep()
+        }, me)
+        var period = timeval(min(1, max(0.005, requestTimeout / 4)))
+        if let sweepEvent { event_add(sweepEvent, &period) }
         evhttp_set_bevcb(http, { base, ctx in
             guard let base, let ctx else { return nil }
             return Unmanaged<ConnectionGate>.fromOpaque(ctx).takeUnretainedValue().bufferevent(on: base)
@@ -37,6 +54,12 @@ final class ConnectionGate {
     deinit {
         for bev in pending { bufferevent_decref(bev) }
         if let settleEvent { event_free(settleEvent) }
+        if let sweepEvent { event_free(sweepEvent) }
+    }
+
+    /// evhttp has read a whole request on `connection`: its deadline no longer applies.
+    func requestArrived(on connection: OpaquePointer) {
+        deadlines.forget(connection)
     }
 
     private func bufferevent(on base: OpaquePointer) -> OpaquePointer? {
@@ -60,9 +83,10 @@ final class ConnectionGate {
                 let connection = OpaquePointer(argument)
                 if open < limit {
                     open += 1
-                    evhttp_connection_set_closecb(connection, { _, ctx in
+                    deadlines.start(connection, deadline: Monotonic.microseconds() + requestTimeout)
+                    evhttp_connection_set_closecb(connection, { connection, ctx in
                         guard let ctx else { return }
-                        Unmanaged<ConnectionGate>.fromOpaque(ctx).takeUnretainedValue().open -= 1
+                        Unmanaged<ConnectionGate>.fromOpaque(ctx).takeUnretainedValue().closed(connection)
                     }, Unmanaged.passUnretained(self).toOpaque())
                 } else {
                     refused += 1
@@ -71,6 +95,18 @@ final class ConnectionGate {
                 }
             }
             bufferevent_decref(bev)
+        }
+    }
+
+    private func closed(_ connection: OpaquePointer?) {
+        open -= 1
+        if let connection { deadlines.forget(connection) }
+    }
+
+    private func sweep() {
+        for connection in deadlines.expire(now: Monotonic.microseconds()) {
+            timedOut += 1
+            evhttp_connection_free(connection)
         }
     }
 }

@@ -67,7 +67,8 @@ public final class HTTPServer {
             guard let req, let ctx else { return }
             Unmanaged<HTTPServer>.fromOpaque(ctx).takeUnretainedValue().serve(req)
         }, Unmanaged.passUnretained(self).toOpaque())
-        gate = ConnectionGate(http: http, base: loop.base, limit: limits.maxConnections) { [unowned self] in
+        gate = ConnectionGate(http: http, base: loop.base, limit: limits.maxConnections,
+                              requestTimeout: limits.readTimeout.value) { [unowned self] in
             self.refuse($0, socket: $1)
         }
     }
@@ -110,6 +111,7 @@ public final class HTTPServer {
 
     private func serve(_ req: OpaquePointer) {
         let started = Monotonic.microseconds()
+        if let connection = evhttp_request_get_connection(req) { gate?.requestArrived(on: connection) }
         let request = Self.request(from: req)
         if let refusal = limits.refusal(of: request) {
             finish(req, request, refusal, started: started)

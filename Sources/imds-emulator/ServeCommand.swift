@@ -118,7 +118,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-body-bytes"), help: ArgumentHelp("Request body; 413 past it. (default: 1024)", valueName: "n"))
     var maxBodyBytes: String?
 
-    @Option(name: .customLong("read-timeout"), help: ArgumentHelp("Silence allowed while a request arrives. (default: 5s)", valueName: "duration"))
+    @Option(name: .customLong("read-timeout"), help: ArgumentHelp("Time allowed for a whole request to arrive. (default: 5s)", valueName: "duration"))
     var readTimeout: String?
 
     @Option(name: .customLong("write-timeout"), help: ArgumentHelp("Stall allowed while an answer is sent. (default: 5s)", valueName: "duration"))

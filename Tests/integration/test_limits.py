@@ -174,3 +174,29 @@ def test_max_connections_is_cut_to_the_open_file_limit(control_emulator, tmp_pat
         assert time.monotonic() < deadline, "no slot came free"
         time.sleep(0.05)
     assert credentials(port, token(port))[0] == 200 and emu.running
+
+
+def test_read_timeout_bounds_the_whole_request_not_just_silences(control_emulator):
+    """A client that sends one more byte every 200 ms never lets the idle timeout run out;
+    it is still closed once the whole request has taken longer than --read-timeout."""
+    emu = control_emulator("--read-timeout", "1s", admin=None)
+    port = emu.port
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(GET_LISTING + b"X-Slow: ")
+        t0 = time.monotonic()
+        closed_after = None
+        s.settimeout(0.2)
+        while time.monotonic() - t0 < 4:
+            try:
+                s.sendall(b"a")
+                if s.recv(1) == b"":
+                    closed_after = time.monotonic() - t0
+                    break
+            except socket.timeout:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                closed_after = time.monotonic() - t0
+                break
+    assert closed_after is not None, "the trickling client was never closed"
+    assert 0.8 < closed_after < 2.5, closed_after
+    assert credentials(port, token(port))[0] == 200

@@ -11,8 +11,9 @@ public struct ServerLimits: Sendable, Equatable {
     public var maxRequestLine = 4096
     /// Token PUTs carry no body; some HTTP stacks send an empty chunked one.
     public var maxBodyBytes = 1024
-    /// Idle time allowed while a request is being received. SDKs send the whole request at
-    /// once and give up on IMDS after one second, so a longer silence is not a real client.
+    /// Time allowed to receive a whole request (and the longest silence within it). SDKs send
+    /// the whole request at once and give up on IMDS after one second, so a request that takes
+    /// longer is not from a real client.
     public var readTimeout = Seconds(5)
     /// Idle time allowed while the answer is being sent.
     public var writeTimeout = Seconds(5)
