@@ -71,7 +71,9 @@ def container(tmp_path, feature_emulator):
     """Factory: container(*args, token=TOKEN_1 or None) -> Container."""
 
     def start(*args, token: str | None = TOKEN_1, env=None) -> Container:
-        port, admin_port = free_ports(2)
+        # All three ports at once: an ephemeral --listen port could otherwise land on the
+        # admin port picked (and released) a moment before.
+        port, admin_port, imds_port = free_ports(3)
         token_file = None
         extra = []
         if token is not None:
@@ -80,7 +82,7 @@ def container(tmp_path, feature_emulator):
             extra = ["--container-auth-token-file", str(token_file)]
         admin_token_file = tmp_path / f"admin-token-{admin_port}"
         admin_token_file.write_text("admin-secret-for-tests\n")
-        emu = feature_emulator("--container-listen", f"127.0.0.1:{port}", *extra,
+        emu = feature_emulator("--listen", f"127.0.0.1:{imds_port}", "--container-listen", f"127.0.0.1:{port}", *extra,
                                "--admin-listen", f"127.0.0.1:{admin_port}",
                                "--admin-token-file", str(admin_token_file), *args,
                                container_port=port, env=env)
