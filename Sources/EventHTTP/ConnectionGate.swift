@@ -2,7 +2,9 @@ import CLibevent
 import Glibc
 import IMDSCore
 
-/// Counts one listener's open connections and refuses new ones past the limit.
+/// Counts one listener's open connections, refuses new ones past the limit, and closes those
+/// whose request has not arrived within the read timeout (libevent's own read timeout starts
+/// again with every byte, which lets a slowloris client keep a connection for hours).
 ///
 /// libevent 2.1's evhttp has no connection cap (`evhttp_set_max_connections` came in 2.2) and
 /// no accept hook, but it asks `evhttp_set_bevcb` for each new connection's bufferevent and
@@ -14,8 +16,6 @@ final class ConnectionGate {
     let limit: Int
     private(set) var open = 0
     private(set) var refused = 0
-    /// Connections closed for not delivering their request within `requestTimeout`.
-    private(set) var timedOut = 0
     /// Microseconds an accepted connection has to deliver its whole request.
     private let requestTimeout: Int64
     private var deadlines = RequestDeadlines<OpaquePointer>()
@@ -105,7 +105,6 @@ final class ConnectionGate {
 
     private func sweep() {
         for connection in deadlines.expire(now: Monotonic.microseconds()) {
-            timedOut += 1
             evhttp_connection_free(connection)
         }
     }
