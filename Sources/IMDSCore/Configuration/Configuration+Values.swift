@@ -124,11 +124,7 @@ extension Configuration {
         case "lazy":
             lazy = try boolean(key, value)
         case "admin-listen":
-            let text = try scalar(key, value)
-            guard let address = ListenAddress(text) else {
-                throw ConfigurationError(key: key, "\"\(text)\" is not HOST:PORT; valid: 127.0.0.1:9255, [::1]:9255")
-            }
-            adminListen = address
+            adminListen = try address(key, value, example: 9255)
         case "admin-token-file":
             adminTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
         case "throttle-rps":
@@ -160,11 +156,7 @@ extension Configuration {
             }
             allowHosts += hosts
         case "container-listen":
-            let text = try scalar(key, value)
-            guard let address = ListenAddress(text) else {
-                throw ConfigurationError(key: key, "\"\(text)\" is not HOST:PORT; valid: 127.0.0.1:9256, [::1]:9256")
-            }
-            containerListen = address
+            containerListen = try address(key, value, example: 9256)
         case "container-auth-token-file":
             containerAuthTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
         case "instance":
@@ -281,6 +273,15 @@ func matching(_ key: String, _ value: ConfigValue, _ pattern: String, _ valid: S
         throw ConfigurationError(key: key, "\"\(text)\" is not valid; valid: \(valid)")
     }
     return text
+}
+
+/// One `HOST:PORT` listener address; `example` is the port the error message suggests.
+private func address(_ key: String, _ value: ConfigValue, example: Int) throws(ConfigurationError) -> ListenAddress {
+    let text = try scalar(key, value)
+    guard let address = ListenAddress(text) else {
+        throw ConfigurationError(key: key, "\"\(text)\" is not HOST:PORT; valid: 127.0.0.1:\(example), [::1]:\(example)")
+    }
+    return address
 }
 
 private func integer(_ key: String, _ value: ConfigValue, _ range: ClosedRange<Int>, _ note: String = "") throws(ConfigurationError) -> Int {
