@@ -11,10 +11,10 @@ as_root() {
 # Installs Debian packages, reading the package lists once per run.
 apt_install() {
     if [ -z "${IMDS_APT_UPDATED:-}" ]; then
-        as_root apt-get update -qq >&2
+        as_root apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
         IMDS_APT_UPDATED=1
     fi
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >&2
+    DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@" >&2
 }
 
 # libevent-dev and pkg-config are the only system packages the build needs.
@@ -22,6 +22,46 @@ ensure_build_deps() {
     if pkg-config --exists libevent 2>/dev/null; then return 0; fi
     echo "installing libevent-dev and pkg-config (apt-get)" >&2
     apt_install libevent-dev pkg-config
+}
+
+# Commands the scripts and tests run beyond Swift, each with the Debian package that has it.
+# util-linux is Essential in Debian, but a container image may lack parts of it.
+TEST_TOOLS="python3:python3 ip:iproute2 sysctl:procps pgrep:procps curl:curl
+taskset:util-linux unshare:util-linux setpriv:util-linux"
+
+# Installs what the tests need that a bare Debian with Swift lacks.
+ensure_test_tools() {
+    local missing=() pair
+    for pair in $TEST_TOOLS; do
+        command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+    done
+    # Debian's python3 has no venv or ensurepip without python3-venv.
+    if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+        missing+=(python3-venv)
+    fi
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')(apt-get)" >&2
+    apt_install $(printf '%s\n' "${missing[@]}" | sort -u)
+}
+
+# The integration tests' Python packages, exactly as the lock pins them (hashes checked,
+# no dependency resolution), in a venv that sees neither the system's nor the interpreter's
+# site packages, so every machine runs the same versions. Made anew when the lock or the
+# interpreter changes.
+ensure_test_venv() {
+    local venv=$1 lock=$2 want stamp
+    want=$({ python3 -c 'import sys; print(sys.version)'; cat "$lock"; } | sha256sum | cut -d' ' -f1)
+    stamp="$venv/imds-lock.sha256"
+    if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+        return 0
+    fi
+    echo "making $venv from ${lock#"$(repo_root)/"} (pip, hashes checked)" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    PIP_USER=0 "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input \
+        --require-hashes --no-deps -r "$lock" >&2
+    "$venv/bin/python" -m pip check --disable-pip-version-check >&2
+    echo "$want" > "$stamp"
 }
 
 build_release() {

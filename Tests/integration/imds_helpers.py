@@ -6,6 +6,7 @@ Everything here talks only to loopback addresses and every socket has a timeout.
 from __future__ import annotations
 
 import calendar
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -101,9 +102,20 @@ def binary() -> Path:
 
 
 def aws_cli_command() -> list:
-    """Command prefix running the pip `awscli` (v1) with this interpreter."""
-    if importlib.util.find_spec("awscli") is None:
-        pytest.fail("the AWS CLI is not installed: pip install -r Tests/integration/requirements.txt")
+    """Command prefix running the pip AWS CLI v1 of this interpreter's venv.
+
+    Fails (not skips) when `awscli` is missing, is a 2.x (Debian's CLI v2 is also a Python
+    package named awscli), or lives outside this environment: a test of "CLI v1" must run v1.
+    """
+    spec = importlib.util.find_spec("awscli")
+    if spec is None or spec.origin is None:
+        pytest.fail("the AWS CLI v1 is not installed here: scripts/test installs "
+                    "Tests/integration/requirements.lock into .build-venv")
+    version = importlib.metadata.version("awscli")
+    if int(version.split(".")[0]) >= 2:
+        pytest.fail(f"awscli {version} at {spec.origin} is not the AWS CLI v1 the tests need")
+    if not Path(spec.origin).resolve().is_relative_to(Path(sys.prefix).resolve()):
+        pytest.fail(f"awscli comes from {spec.origin}, outside this environment ({sys.prefix})")
     return [sys.executable, "-m", "awscli"]
 
 
