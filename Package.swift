@@ -24,9 +24,14 @@ let package = Package(
             name: "IMDSCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        .systemLibrary(
+            name: "CExpat",
+            pkgConfig: "expat",
+            providers: [.apt(["libexpat1-dev"])]
+        ),
         .target(
             name: "CredentialSources",
-            dependencies: ["IMDSCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["IMDSCore", "CExpat", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "EventHTTP",

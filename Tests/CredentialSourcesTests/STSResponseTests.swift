@@ -56,4 +56,38 @@ import Testing
         #expect(!e.isRetryable)
         #expect(STSErrorResponse(code: "Throttling", message: "", requestId: nil).isRetryable)
     }
+
+    @Test func readsPrefixedNamesEntitiesAndCDATAAsText() throws {
+        // Text may reach the parser's callback in pieces (around entities and CDATA); a
+        // namespace prefix does not change the element's name.
+        let xml = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <sts:AssumeRoleResponse xmlns:sts="https://sts.amazonaws.com/doc/2011-06-15/">
+          <sts:AssumeRoleResult><sts:Credentials>
+            <sts:AccessKeyId>ASIA&#x41;BC</sts:AccessKeyId>
+            <sts:SecretAccessKey>a&amp;b&lt;c</sts:SecretAccessKey>
+            <sts:SessionToken><![CDATA[tok+/=]]>en</sts:SessionToken>
+            <sts:Expiration>2026-11-22T10:00:00Z</sts:Expiration>
+          </sts:Credentials></sts:AssumeRoleResult>
+        </sts:AssumeRoleResponse>
+        """
+        let r = try #require(STSResponse.parse(Array(xml.utf8)))
+        #expect(r.accessKeyId == "ASIAABC")
+        #expect(r.secretAccessKey == "a&b<c")
+        #expect(r.sessionToken == "tok+/=en")
+    }
+
+    @Test func entityExpansionAttacksYieldNothing() {
+        // A "billion laughs" document: expat refuses the amplification; no credentials.
+        var xml = "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\">"
+        for i in 1...9 { xml += "<!ENTITY \(Character(UnicodeScalar(97 + i)!)) \"" + String(repeating: "&\(Character(UnicodeScalar(96 + i)!));", count: 10) + "\">" }
+        xml += "]><AssumeRoleResponse><Credentials><AccessKeyId>&j;</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2026-11-22T10:00:00Z</Expiration></Credentials></AssumeRoleResponse>"
+        #expect(STSResponse.parse(Array(xml.utf8)) == nil)
+    }
+
+    @Test func truncatedDocumentsYieldNothing() {
+        let xml = "<R><Credentials><AccessKeyId>ASIAX</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t"
+        #expect(STSResponse.parse(Array(xml.utf8)) == nil)
+        #expect(STSErrorResponse.parse([]) == nil)
+    }
 }

@@ -1,7 +1,5 @@
+import CExpat
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// What STS answered, read from its XML: the `Credentials` element of AssumeRole or
 /// GetSessionToken, the assumed role's ARN, or an `ErrorResponse`.
@@ -44,38 +42,69 @@ public struct STSErrorResponse: Sendable, Equatable {
 
 /// Leaf element texts keyed by their last two element names (`Credentials/AccessKeyId`),
 /// which identifies every field STS responses carry without caring for the wrapper names.
+/// Element names are taken without their namespace. A malformed document yields what was read
+/// before the error, which then lacks the fields the callers require.
 enum XMLFields {
+    /// Put between a namespace URI and the local name by expat; never valid in a URI.
+    private static let namespaceSeparator = CChar(UInt8(ascii: "|"))
+
     static func collect(_ body: [UInt8]) -> [String: String] {
-        let delegate = Collector()
-        let parser = XMLParser(data: Data(body))
-        parser.delegate = delegate
-        parser.shouldProcessNamespaces = true
-        _ = parser.parse()
-        return delegate.fields
+        guard body.count < Int32.max, let parser = XML_ParserCreateNS(nil, namespaceSeparator) else { return [:] }
+        defer { XML_ParserFree(parser) }
+        let collector = Collector()
+        withExtendedLifetime(collector) {
+            XML_SetUserData(parser, Unmanaged.passUnretained(collector).toOpaque())
+            XML_SetElementHandler(parser, { data, name, _ in
+                guard let data, let name else { return }
+                Collector.from(data).start(XMLFields.localName(name))
+            }, { data, name in
+                guard let data, let name else { return }
+                Collector.from(data).end(XMLFields.localName(name))
+            })
+            XML_SetCharacterDataHandler(parser, { data, chars, length in
+                guard let data, let chars, length > 0 else { return }
+                Collector.from(data).characters(UnsafeBufferPointer(start: chars, count: Int(length)))
+            })
+            _ = body.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { XML_Parse(parser, $0.baseAddress, Int32($0.count), 1) }
+            }
+        }
+        return collector.fields
     }
 
-    private final class Collector: NSObject, XMLParserDelegate {
+    /// `uri|Name` or `Name` → `Name`.
+    private static func localName(_ name: UnsafePointer<CChar>) -> String {
+        let full = String(cString: name)
+        guard let bar = full.lastIndex(of: "|") else { return full }
+        return String(full[full.index(after: bar)...])
+    }
+
+    private final class Collector {
         var fields: [String: String] = [:]
         private var stack: [String] = []
-        private var text = ""
+        private var text: [UInt8] = []
 
-        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                    qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
-            stack.append(elementName)
-            text = ""
+        static func from(_ data: UnsafeMutableRawPointer) -> Collector {
+            Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue()
         }
 
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            text += string
+        func start(_ name: String) {
+            stack.append(name)
+            text.removeAll(keepingCapacity: true)
         }
 
-        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+        /// expat hands over text in pieces (around entities and buffer ends), in UTF-8.
+        func characters(_ chars: UnsafeBufferPointer<CChar>) {
+            text.append(contentsOf: UnsafeRawBufferPointer(chars))
+        }
+
+        func end(_ name: String) {
             let key = stack.suffix(2).joined(separator: "/")
-            let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if !value.isEmpty, fields[key] == nil { fields[key] = value }
-            if stack.count >= 1, fields[elementName] == nil, !value.isEmpty { fields[elementName] = value }
-            stack.removeLast()
-            text = ""
+            if fields[name] == nil, !value.isEmpty { fields[name] = value }
+            if !stack.isEmpty { stack.removeLast() }
+            text.removeAll(keepingCapacity: true)
         }
     }
 }
