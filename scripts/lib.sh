@@ -17,17 +17,17 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@" >&2
 }
 
-# libevent-dev and pkg-config are the only system packages the build needs.
+# libevent-dev, libexpat1-dev and pkg-config are the only system packages the build needs.
 ensure_build_deps() {
-    if pkg-config --exists libevent 2>/dev/null; then return 0; fi
-    echo "installing libevent-dev and pkg-config (apt-get)" >&2
-    apt_install libevent-dev pkg-config
+    if pkg-config --exists libevent expat 2>/dev/null; then return 0; fi
+    echo "installing libevent-dev, libexpat1-dev and pkg-config (apt-get)" >&2
+    apt_install libevent-dev libexpat1-dev pkg-config
 }
 
 # Commands the scripts and tests run beyond Swift, each with the Debian package that has it.
 # util-linux is Essential in Debian, but a container image may lack parts of it.
 TEST_TOOLS="python3:python3 ip:iproute2 sysctl:procps pgrep:procps curl:curl
-taskset:util-linux unshare:util-linux setpriv:util-linux"
+taskset:util-linux unshare:util-linux setpriv:util-linux kubectl:kubernetes-client"
 
 # Installs what the tests need that a bare Debian with Swift lacks.
 ensure_test_tools() {

@@ -108,8 +108,8 @@ def test_entrypoint_without_ipv6(netns_factory, feature_emulator):
     emu = start_entrypoint(feature_emulator, ns, "--role", "v4-only", expected=1, IMDS_LINK_LOCAL=1)
     assert ns_role(ns, V4_BASE) == "v4-only"
     assert IMDS_V4 in ns.lo_addresses()
-    assert re.search(r"ipv6|fd00:ec2::254", emu.stderr_text(), re.I), \
-        f"no warning about IPv6:\n{emu.stderr_text()}"
+    assert re.search(r"IPv6 is disabled on lo.*--sysctl net\.ipv6\.conf\.lo\.disable_ipv6=0",
+                     emu.stderr_text()), f"no warning saying why IPv6 is off:\n{emu.stderr_text()}"
     assert emu.running
 
 
@@ -270,21 +270,43 @@ def _args(rest: str) -> list:
     return shlex.split(rest)
 
 
+def dockerfile_args() -> dict:
+    """Default values of the ARGs declared before the first FROM (the base-image arguments)."""
+    args = {}
+    for instr, rest in dockerfile_instructions():
+        if instr == "FROM":
+            break
+        if instr == "ARG":
+            name, _, value = rest.partition("=")
+            args[name.strip()] = value.strip()
+    return args
+
+
+def test_dockerfile_base_images_are_arguments():
+    """Both base images are build arguments (SWIFT_IMAGE, RUNTIME_IMAGE) with defaults."""
+    args = dockerfile_args()
+    assert args.get("SWIFT_IMAGE", "").startswith("swift:"), args
+    assert args.get("RUNTIME_IMAGE", "").startswith("debian:"), args
+    froms = [rest.split()[0] for instr, rest in dockerfile_instructions() if instr == "FROM"]
+    assert froms[0] == "${SWIFT_IMAGE}" and "${RUNTIME_IMAGE}" in froms[1:], froms
+
+
 def test_dockerfile_base_images_pinned():
     """Multi-stage, every FROM names an earlier stage or an image with an explicit version tag."""
     stages, froms = [], []
+    args = dockerfile_args()
     for instr, rest in dockerfile_instructions():
         if instr != "FROM":
             continue
         words = [w for w in rest.split() if not w.startswith("--")]
-        image = words[0]
+        image = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), m.group(0)), words[0])
         froms.append(image)
         earlier = image.lower() in stages
         if len(words) >= 3 and words[1].lower() == "as":
             stages.append(words[2].lower())
         if earlier:
             continue
-        if "@sha256:" in image:
+        if "@sha256:" in image or image == "scratch":
             continue
         name, _, tag = image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "")
         assert tag, f"FROM {image}: no tag"
@@ -325,15 +347,30 @@ def test_dockerfile_healthcheck_entrypoint_and_user():
     final = instrs[last_from:]
     hc = [rest for ins, rest in final if ins == "HEALTHCHECK"]
     assert hc, "no HEALTHCHECK in the final stage"
-    assert "imds-emulator" in hc[-1] and re.search(r"\bcheck\b", hc[-1]), hc[-1]
+    if "imds-entrypoint" in hc[-1]:
+        # The entrypoint's health mode knows which address this container serves.
+        assert _args(hc[-1].split("CMD", 1)[1].strip())[1:] == ["health"], hc[-1]
+        branch = re.search(r"(?ms)^health\)(.*?);;", ENTRYPOINT.read_text())
+        assert branch and re.search(r'"\$bin" check ', branch.group(1)), "health runs no check"
+    else:
+        assert "imds-emulator" in hc[-1] and re.search(r"\bcheck\b", hc[-1]), hc[-1]
+    interval = re.search(r"--interval=(\d+)s", hc[-1])
+    assert interval and int(interval.group(1)) <= 10, f"first health result too late: {hc[-1]}"
     dest = None
-    for ins, rest in final:
+    for ins, rest in instrs:
         if ins in ("COPY", "ADD"):
             words = [w for w in _args(rest) if not w.startswith("--")]
             if "docker/entrypoint" in words[:-1]:
                 dest = words[-1]
-    assert dest, "docker/entrypoint is not copied into the final stage"
-    ep = [rest for ins, rest in final if ins == "ENTRYPOINT"]
+    assert dest, "docker/entrypoint is not copied into the image"
+    if final[0][1].split()[0] == "scratch":
+        # The final root is picked by docker/minimal-root, which must take the entrypoint along.
+        picks = " ".join(rest for ins, rest in instrs if ins == "RUN" and "minimal-root /rootfs" in rest)
+        assert dest in picks.split(), f"minimal-root does not copy {dest}: {picks}"
+        assert any(ins == "COPY" and rest.split()[:2] == ["--from=runtime", "/rootfs"]
+                   for ins, rest in final), "the final stage does not copy the picked root"
+        final = instrs[[i for i, (ins, _) in enumerate(instrs) if ins == "FROM"][1]:]
+    ep = [rest for ins, rest in instrs[last_from:] if ins == "ENTRYPOINT"]
     assert ep, "no ENTRYPOINT"
     first = _args(ep[-1])[0]
     assert first == dest or (dest.endswith("/") and first == dest + "entrypoint"), (first, dest)
@@ -390,24 +427,36 @@ def test_compose_parses_and_builds_from_the_repo():
 
 
 def test_compose_sidecar_shares_the_emulator_namespace():
-    """(a) app with network_mode service:<emulator>, whose emulator has IMDS_LINK_LOCAL=1 and NET_ADMIN."""
+    """(a) the app and a link-local emulator (IMDS_LINK_LOCAL=1, NET_ADMIN) join one namespace
+    held by a third container that runs the image's `hold` mode, sets the IPv6 sysctl and has
+    no health check; the emulator restarts by itself."""
     services = compose()["services"]
     found = []
     for name, svc in services.items():
         nm = str(svc.get("network_mode") or "")
-        if not nm.startswith("service:"):
+        if not nm.startswith("service:") or is_emulator_service(svc):
             continue
-        target = nm.split(":", 1)[1]
-        assert target in services, f"{name}: network_mode names unknown service {target}"
-        emu = services[target]
-        if not is_emulator_service(emu):
+        holder = nm.split(":", 1)[1]
+        assert holder in services, f"{name}: network_mode names unknown service {holder}"
+        emus = [n for n, s in services.items()
+                if s.get("network_mode") == nm and is_emulator_service(s)]
+        if not emus:
             continue
-        assert env_of(emu).get("IMDS_LINK_LOCAL") == "1", f"{target}: IMDS_LINK_LOCAL is not 1"
-        assert "NET_ADMIN" in (emu.get("cap_add") or []), f"{target}: no cap_add NET_ADMIN"
+        h = services[holder]
+        assert h.get("command") == ["hold"], f"{holder}: not the image's hold mode"
+        assert "network_mode" not in h, f"{holder} must own its namespace"
+        assert str((h.get("sysctls") or {}).get("net.ipv6.conf.lo.disable_ipv6")) == "0", \
+            f"{holder}: no net.ipv6.conf.lo.disable_ipv6 sysctl"
+        assert (h.get("healthcheck") or {}).get("disable") is True, f"{holder}: health check on"
+        for target in emus:
+            emu = services[target]
+            assert env_of(emu).get("IMDS_LINK_LOCAL") == "1", f"{target}: IMDS_LINK_LOCAL is not 1"
+            assert "NET_ADMIN" in (emu.get("cap_add") or []), f"{target}: no cap_add NET_ADMIN"
+            assert emu.get("restart") in ("always", "unless-stopped"), f"{target}: no restart policy"
         assert "AWS_EC2_METADATA_SERVICE_ENDPOINT" not in env_of(svc), \
             f"{name}: a sidecar app should need no endpoint variable"
         found.append(name)
-    assert found, "no app service with network_mode: service:<emulator>"
+    assert found, "no app service sharing a held namespace with a link-local emulator"
 
 
 def test_compose_bridge_service_with_endpoint_variable():
