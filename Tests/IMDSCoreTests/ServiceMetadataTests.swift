@@ -44,12 +44,18 @@ import Testing
         #expect(body("/latest/meta-data/placement/availability-zone/") == "us-east-1a")
     }
 
-    @Test func redirectsDirectoriesWithoutTheirSlash() {
-        let r = get(service, "/latest/meta-data/placement", token: t, headers: [("Host", "127.0.0.1:9254")])
-        #expect(r.status == 301)
-        #expect(r.headers["Location"] == "http://127.0.0.1:9254/latest/meta-data/placement/")
-        #expect(r.body.isEmpty)
-        #expect(get(service, "/latest", token: t, headers: [("Host", "h")]).headers["Location"] == "http://h/latest/")
+    @Test func servesDirectoriesWithOrWithoutTheirSlash() {
+        // Real instances answer both forms with the listing (no 301 since about 2020).
+        for dir in ["/latest/meta-data/placement", "/latest/meta-data/iam/security-credentials",
+                    "/latest/meta-data", "/latest", "/2021-03-23", "/latest/dynamic/instance-identity"] {
+            let bare = get(service, dir, token: t, headers: [("Host", "127.0.0.1:9254")])
+            let slash = get(service, dir + "/", token: t)
+            #expect(bare.status == 200, "\(dir)")
+            #expect(bare.headers["Location"] == nil, "\(dir)")
+            #expect(!bare.body.isEmpty && bare.body == slash.body, "\(dir)")
+            #expect(bare.headers["Content-Type"] == "text/plain", "\(dir)")
+        }
+        #expect(get(service, "/latest/meta-data/iam/security-credentials", token: t).body == "imds-emulator")
     }
 
     @Test func unknownPathsAndVersionsAreNotFound() {

@@ -300,14 +300,25 @@ def test_placement_and_services(imds, token):
     assert get_ok(imds, MD + "services/partition", token) == "aws"
 
 
-def test_directory_without_slash_redirects(imds, token):
-    """§1.2/rule 9: a directory without its slash → 301 to the slash form, empty body."""
-    r = get(imds, MD + "placement", token)
-    assert r.status == 301, r
-    loc = r.header("Location") or ""
-    assert loc.startswith("http://") and loc.endswith("/latest/meta-data/placement/"), loc
-    assert r.header("Content-Length") == "0" and r.body == b""
+@pytest.mark.parametrize("directory", ["placement", "iam/security-credentials", "iam", ""])
+def test_directory_without_slash_is_served(imds, token, directory):
+    """§1.2/§1.5/rule 9: a directory without its slash gets the same 200 listing as with it,
+    never a redirect (the Rust SDK asks for iam/security-credentials without the slash)."""
+    path = (MD + directory).rstrip("/")
+    r = get(imds, path, token)
+    assert r.status == 200, r
+    assert r.header("Location") is None
+    assert r.text and r.text == get_ok(imds, path + "/", token)
+    assert r.header("Content-Type") == "text/plain"
     assert_imds_framing(r)
+
+
+def test_bare_version_is_served(imds, token):
+    """/latest without its slash lists the version's parts like /latest/."""
+    r = get(imds, "/latest", token)
+    assert r.status == 200, r
+    assert r.text == get_ok(imds, "/latest/", token)
+    assert "meta-data" in r.text.split("\n")
 
 
 def test_doubled_slashes_are_collapsed(imds, token):

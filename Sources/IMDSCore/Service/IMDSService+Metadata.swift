@@ -28,21 +28,16 @@ extension IMDSService {
         guard APIVersions.known.contains(String(apiVersion)) else {
             return ErrorPage.response(404, headers: headers, annotation: annotation)
         }
-        let trailingSlash = path.rest.hasSuffix("/")
-        let key = trailingSlash ? String(path.rest.dropLast()) : String(path.rest)
-        if path.bareVersion {
-            return redirect(request, to: "/\(apiVersion)/", headers: headers, annotation: annotation)
-        }
+        let key = path.rest.hasSuffix("/") ? String(path.rest.dropLast()) : String(path.rest)
         switch tree.node(at: key) {
         case nil:
             return ErrorPage.response(404, headers: headers, annotation: annotation)
         case .directory(let listing)?:
-            // Top-level parts (`meta-data`, `dynamic`) are listed without a slash and served
-            // as they are named; deeper directories need the slash or get a redirect to it.
-            if trailingSlash || key.isEmpty || !key.contains("/") {
-                return text(listing, headers: headers, annotation: annotation)
-            }
-            return redirect(request, to: "/\(apiVersion)/\(key)/", headers: headers, annotation: annotation)
+            // With or without its trailing slash: real instances have answered both with the
+            // listing since about 2020 (the 301 of older captures is gone), and the Rust SDK
+            // and smithy's Python provider ask for `iam/security-credentials` without the slash
+            // and follow no redirect.
+            return text(listing, headers: headers, annotation: annotation)
         case .leaf(let content)?:
             return leaf(content, headers: headers, annotation: annotation)
         }
@@ -102,14 +97,5 @@ extension IMDSService {
         case let t?: headers.add("Last-Modified", t.rfc1123)
         }
         return Response(status: 200, headers: headers, body: body, annotation: annotation)
-    }
-
-    /// 301 to the slash form, as an absolute URL on the host the client asked for.
-    private func redirect(_ request: Request, to path: String, headers: HTTPHeaders,
-                          annotation: AccessAnnotation) -> Response {
-        var headers = headers
-        let host = request.headers["Host"] ?? "169.254.169.254"
-        headers.add("Location", "http://\(host)\(path)")
-        return Response(status: 301, headers: headers, annotation: annotation)
     }
 }

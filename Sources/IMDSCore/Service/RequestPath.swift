@@ -6,8 +6,6 @@ struct RequestPath {
     var version: Substring?
     /// What follows `/<version>/`, without its leading slash; may end in `/`.
     var rest: Substring
-    /// True when the target was exactly `/<version>` with nothing after it.
-    var bareVersion: Bool
     /// The whole path with its runs of `/` collapsed, for fault prefixes.
     var collapsed: String
 
@@ -32,15 +30,12 @@ struct RequestPath {
         if trimmed.isEmpty {
             version = nil
             rest = ""
-            bareVersion = false
         } else if let slash = trimmed.firstIndex(of: "/") {
             version = trimmed[..<slash]
             rest = trimmed[trimmed.index(after: slash)...]
-            bareVersion = false
         } else {
             version = trimmed
             rest = ""
-            bareVersion = true
         }
     }
 }
