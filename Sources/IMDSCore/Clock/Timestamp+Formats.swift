@@ -38,9 +38,16 @@ extension Timestamp {
               let mi = number(14..<16), let s = number(17..<19),
               var t = CivilTime.timestamp(year: y, month: mo, day: d, hour: h, minute: mi, second: s) else { return nil }
         if b.count > 20 {
-            guard b[19] == UInt8(ascii: "."), let frac = number(20..<(b.count - 1)) else { return nil }
+            // Digits past the ninth (nanoseconds) are checked but not added: a long fraction
+            // must not overflow the integer it is read into.
+            let digits = 20..<(b.count - 1)
+            let kept = digits.prefix(9)
+            let rest = digits.dropFirst(kept.count)
+            guard b[19] == UInt8(ascii: "."), !digits.isEmpty,
+                  rest.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[$0]) }),
+                  let frac = number(kept) else { return nil }
             var scale = 1.0
-            for _ in 20..<(b.count - 1) { scale *= 10 }
+            for _ in kept { scale *= 10 }
             t.secondsSinceEpoch += Double(frac) / scale
         } else if b.count != 20 {
             return nil
