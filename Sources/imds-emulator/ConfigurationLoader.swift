@@ -9,7 +9,7 @@ enum ConfigurationLoader {
                      environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Configuration {
         var values = try file.map(ConfigFile.load) ?? []
         var origins: [String: String] = [:]
-        for key in Configuration.keys where key != "instance" {
+        for key in Configuration.keys where key != "instance" && key != "events" {
             let name = variable(for: key)
             guard let text = environment[name] else { continue }
             if key == "listen" || key == "allow-host" {

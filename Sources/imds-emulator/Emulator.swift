@@ -55,6 +55,16 @@ final class Emulator: @unchecked Sendable {
         if configuration.adminListen != nil { adminToken = try AdminToken.load(configuration) }
         service = IMDSService(settings: configuration.service, tokenKey: key, clock: clock)
         service.hostCheck = configuration.hostCheck
+        // The file's events, checked when the configuration was read; their times count from now.
+        var created: [JSONValue] = []
+        for (i, spec) in configuration.events.enumerated() {
+            do throws(EventSpecError) {
+                created.append(try service.addEvent(spec: spec, name: { Configuration.eventKey($0, index: i) })
+                    .json(at: clock.now()))
+            } catch {
+                throw ConfigurationError(key: error.field, error.problem)
+            }
+        }
         containerToken = try configuration.containerAuthTokenFile.map { path throws(ConfigurationError) in
             try ContainerAuthToken(path: path)
         }
@@ -66,6 +76,7 @@ final class Emulator: @unchecked Sendable {
         } catch {
             throw RuntimeFailure(error.description)
         }
+        for event in created { noteEvent("created", event) }
     }
 
     func run() throws {
@@ -311,10 +322,16 @@ extension Emulator: EmulatorControl {
     func journal(since: Int, limit: Int) -> (records: [JSONValue], next: Int) {
         let page = journal.records(since: since, limit: limit)
         let records = page.map { entry -> JSONValue in
-            guard case .object(let members) = entry.record.json else { return entry.record.json }
+            let json = entry.record.json
+            guard case .object(let members) = json else { return json }
             return .object([("seq", .int(entry.seq))] + members)
         }
         return (records, page.last?.seq ?? max(since, 0))
+    }
+
+    func noteEvent(_ change: String, _ event: JSONValue) {
+        journal.append(entry: .event(change: change, time: realClock.now(), event: event))
+        logger.info("instance event \(change)", metadata: ["event": "\(event.compact)"])
     }
 
     func metricsText() -> String {
@@ -336,6 +353,12 @@ extension Emulator: EmulatorControl {
     func reset() {
         clock.offset = Seconds(0)
         service.faults = FaultSet()
+        // The file's events again, counted from now; the control API's are gone.
+        for event in service.events.events { noteEvent("deleted", event.json(at: clock.now())) }
+        service.removeAllEvents()
+        for spec in configuration.events {
+            if let event = try? service.addEvent(spec: spec) { noteEvent("created", event.json(at: clock.now())) }
+        }
         let started = configuration.service
         service.update { s in
             s.imdsv1Enabled = started.imdsv1Enabled

@@ -27,6 +27,8 @@ final class FakeControl: EmulatorControl {
     func metricsText() -> String { "imds_rotations_total 1\n" }
     var sourceState: JSONValue { .object([("name", .string("synthetic"))]) }
     func reset() { resets += 1 }
+    var noted: [(String, JSONValue)] = []
+    func noteEvent(_ change: String, _ event: JSONValue) { noted.append((change, event)) }
 }
 
 @Suite struct AdminAPITests {

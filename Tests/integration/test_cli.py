@@ -64,6 +64,11 @@ def test_bad_flag_exits_2_with_one_line(tmp_path, args, needle):
 BAD_FILES = [
     ("colour: blue\n", "colour"),
     ("rotate-every: soon\n", "rotate-every"),
+    # Instance events (test_events.py has the good ones).
+    ("events:\n  - type: maintenance\n    not-before: tomorrow\n", "events[0].not-before"),
+    ("events:\n  - type: spot-interruption\n", "instance-life-cycle: spot"),
+    ("events:\n  - type: maintenance\n    after: soon\n", "events[0].after"),
+    ("events: nope\n", "events"),
 ]
 
 

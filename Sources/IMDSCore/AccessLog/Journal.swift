@@ -1,8 +1,9 @@
-/// The recent access records, numbered, for `GET /v1/journal`: a test asks "which client
-/// fetched which key since N" without reading the log file. A ring buffer, so it stays small.
+/// The recent access records and instance-event changes, numbered, for `GET /v1/journal`: a
+/// test asks "which client fetched which key since N" or "when did the notice go up" without
+/// reading the log file. A ring buffer, so it stays small.
 public struct Journal: Sendable {
     public let capacity: Int
-    private var records: [(seq: Int, record: AccessRecord)] = []
+    private var records: [(seq: Int, record: JournalEntry)] = []
     private var start = 0
     public private(set) var lastSeq = 0
 
@@ -12,6 +13,10 @@ public struct Journal: Sendable {
     }
 
     public mutating func append(_ record: AccessRecord) {
+        append(entry: .access(record))
+    }
+
+    public mutating func append(entry record: JournalEntry) {
         lastSeq += 1
         if records.count < capacity {
             records.append((lastSeq, record))
@@ -22,8 +27,8 @@ public struct Journal: Sendable {
     }
 
     /// Records numbered after `since`, oldest first, at most `limit`.
-    public func records(since: Int, limit: Int = 1000) -> [(seq: Int, record: AccessRecord)] {
-        var out: [(seq: Int, record: AccessRecord)] = []
+    public func records(since: Int, limit: Int = 1000) -> [(seq: Int, record: JournalEntry)] {
+        var out: [(seq: Int, record: JournalEntry)] = []
         let count = records.count
         guard count > 0 else { return out }
         let oldest = records[start].seq

@@ -103,6 +103,49 @@ public final class AdminAPI: @unchecked Sendable {
             guard let since = Int(sinceText), since >= 0 else { throw AdminError.badRequest("since must be a non-negative integer") }
             let page = control.journal(since: since, limit: 1000)
             reply(Self.json(.object([("records", .array(page.records)), ("next", .int(page.next))])))
+        case (.get, .events):
+            let now = service.clock.now()
+            reply(Self.json(.object([("now", .string(now.iso8601)),
+                                     ("events", .array(service.events.events.map { $0.json(at: now) }))])))
+        case (.post, .events):
+            let spec = try body(request, allowed: InstanceEvent.specFields)
+            let event: InstanceEvent
+            do throws(EventSpecError) {
+                event = try service.addEvent(spec: spec)
+            } catch {
+                throw AdminError.badRequest("\(error.field) \(error.problem)")
+            }
+            let json = event.json(at: service.clock.now())
+            control.noteEvent("created", json)
+            reply(Self.json(json, status: 201))
+        case (.delete, .events):
+            _ = try body(request, allowed: [])
+            let now = service.clock.now()
+            for event in service.events.events { control.noteEvent("deleted", event.json(at: now)) }
+            service.removeAllEvents()
+            reply(Self.json(.object([("events", .array([]))])))
+        case (.get, .event(let id)):
+            guard let event = service.events.event(id) else { throw AdminError.notFound("no event \(id)") }
+            reply(Self.json(event.json(at: service.clock.now())))
+        case (.patch, .event(let id)):
+            let b = try body(request, allowed: ["state"])
+            guard let existing = service.events.event(id) else { throw AdminError.notFound("no event \(id)") }
+            guard case .maintenance = existing.kind else {
+                throw AdminError(status: 409, message: "\(id) is a \(existing.typeName) event; only maintenance events change state")
+            }
+            guard case .string(let text)? = b["state"], let state = InstanceEvent.Maintenance.State(rawValue: text) else {
+                throw AdminError.badRequest("state must be \"active\", \"completed\" or \"canceled\"")
+            }
+            guard let event = service.setMaintenanceState(id, state) else { throw AdminError.notFound("no event \(id)") }
+            let json = event.json(at: service.clock.now())
+            control.noteEvent("updated", json)
+            reply(Self.json(json))
+        case (.delete, .event(let id)):
+            _ = try body(request, allowed: [])
+            guard let event = service.removeEvent(id) else { throw AdminError.notFound("no event \(id)") }
+            let json = event.json(at: service.clock.now())
+            control.noteEvent("deleted", json)
+            reply(Self.json(json))
         case (.post, .reset):
             _ = try body(request, allowed: [])
             control.reset()
@@ -113,7 +156,8 @@ public final class AdminAPI: @unchecked Sendable {
     }
 
     private enum Route {
-        case metrics, state, rotate(String), expire(String), faults, clock, settings, revoke, journal, reset
+        case metrics, state, rotate(String), expire(String), faults, clock, settings, revoke, journal, reset, events
+        case event(String)
 
         init?(_ path: String) {
             let parts = path.split(separator: "/").map(String.init)
@@ -127,9 +171,11 @@ public final class AdminAPI: @unchecked Sendable {
                 case "settings": self = .settings
                 case "journal": self = .journal
                 case "reset": self = .reset
+                case "events": self = .events
                 default: return nil
                 }
             case 3 where parts[0] == "v1" && parts[1] == "tokens" && parts[2] == "revoke": self = .revoke
+            case 3 where parts[0] == "v1" && parts[1] == "events": self = .event(parts[2])
             case 4 where parts[0] == "v1" && parts[1] == "roles" && parts[3] == "rotate": self = .rotate(parts[2])
             case 4 where parts[0] == "v1" && parts[1] == "roles" && parts[3] == "expire": self = .expire(parts[2])
             default: return nil
@@ -190,6 +236,7 @@ public final class AdminAPI: @unchecked Sendable {
             ("source", control.sourceState),
             ("settings", settingsJSON()),
             ("faults", .array(service.faults.rules.map(\.json))),
+            ("events", .array(service.events.events.map { $0.json(at: now) })),
         ])
     }
 

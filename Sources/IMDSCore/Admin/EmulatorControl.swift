@@ -14,4 +14,10 @@ public protocol EmulatorControl: AnyObject {
     var sourceState: JSONValue { get }
     /// Back to the started settings, offset and faults; replaces a set expired by the API.
     func reset()
+    /// Puts an event change into the journal.
+    func noteEvent(_ change: String, _ event: JSONValue)
+}
+
+extension EmulatorControl {
+    public func noteEvent(_ change: String, _ event: JSONValue) {}
 }

@@ -10,12 +10,13 @@ extension Configuration {
         "serve-long-term-keys", "lazy", "admin-listen", "admin-token-file", "require-host", "allow-host",
         "container-listen", "container-auth-token-file", "throttle-rps", "extended-api", "max-connections",
         "max-header-bytes", "max-headers", "max-request-line", "max-body-bytes", "read-timeout", "write-timeout", "instance",
+        "events",
     ]
 
     static let instanceKeys = [
         "account-id", "region", "availability-zone", "availability-zone-id", "instance-id", "instance-type",
         "ami-id", "architecture", "local-ipv4", "mac", "hostname", "security-groups", "reservation-id",
-        "tags", "user-data", "pending-time",
+        "tags", "user-data", "pending-time", "instance-life-cycle", "auto-scaling-group",
     ]
 
     /// Applies `values` in order over the defaults: later entries win, which is how flags
@@ -166,6 +167,8 @@ extension Configuration {
             for (member, memberValue) in members {
                 try service.instance.apply("instance.\(member)", member, memberValue)
             }
+        case "events":
+            events = try Self.eventSpecs(value)
         default:
             throw ConfigurationError(key: key, "unknown setting; valid: \(Self.keys.joined(separator: ", "))")
         }
@@ -232,6 +235,7 @@ extension Configuration {
         if serveLongTermKeys, source != .static {
             throw ConfigurationError(key: "serve-long-term-keys", "applies to --source static, not \(source.rawValue)")
         }
+        try checkEvents()
         let az = service.instance.resolvedAvailabilityZone
         guard az.count == service.instance.region.count + 1, az.hasPrefix(service.instance.region),
               let letter = az.last, letter.isASCII, letter.isLowercase else {

@@ -40,6 +40,8 @@ public struct Configuration: Sendable, Equatable {
     public var containerAuthTokenFile: String?
     /// Per-listener bounds against abusive clients.
     public var limits = ServerLimits()
+    /// Instance events scheduled by the file, as the control API's JSON (`events:`).
+    public var events: [JSONValue] = []
 
     /// The Host check the IMDS and container listeners apply.
     public var hostCheck: HostCheck {

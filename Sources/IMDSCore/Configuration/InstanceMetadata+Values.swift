@@ -59,6 +59,10 @@ extension InstanceMetadata {
                 throw ConfigurationError(key: path, "\"\(text)\" is not a time; valid: YYYY-MM-DDTHH:MM:SSZ")
             }
             pendingTime = t
+        case "instance-life-cycle":
+            instanceLifeCycle = try matching(path, value, #"^(on-demand|spot)$"#, "on-demand or spot")
+        case "auto-scaling-group":
+            autoScalingGroup = try matching(path, value, #"^[^\n:]{1,255}$"#, "a group name of 1-255 characters without :")
         default:
             throw ConfigurationError(key: path, "unknown setting; valid: \(Configuration.instanceKeys.joined(separator: ", "))")
         }

@@ -27,11 +27,12 @@ extension JSONValue {
             }
             out += indent + "}"
         case .array(let items) where !items.isEmpty:
-            let inner = indent + "  "
+            // Items stay on the array's line and at its indent: `[ {` … `} ]`, as EC2's
+            // maintenance event lists are written.
             out += "[ "
             for (i, item) in items.enumerated() {
                 if i > 0 { out += ", " }
-                item.writePretty(into: &out, indent: inner)
+                item.writePretty(into: &out, indent: indent)
             }
             out += " ]"
         default:

@@ -22,6 +22,11 @@ public struct InstanceMetadata: Sendable, Equatable {
     public var userData: String?
     /// When the instance was "launched": the identity document's `pendingTime`.
     public var pendingTime: Timestamp?
+    /// `on-demand` or `spot`; Spot interruption and rebalance events need `spot`.
+    public var instanceLifeCycle = "on-demand"
+    /// The Auto Scaling group the instance belongs to, if any: it then has
+    /// `autoscaling/target-lifecycle-state`.
+    public var autoScalingGroup: String?
 
     public init() {}
 
@@ -53,6 +58,7 @@ public struct InstanceMetadata: Sendable, Equatable {
             && lhs.localIPv4 == rhs.localIPv4 && lhs.mac == rhs.mac && lhs.hostname == rhs.hostname
             && lhs.securityGroups == rhs.securityGroups && lhs.reservationId == rhs.reservationId
             && lhs.tags.elementsEqual(rhs.tags, by: { $0 == $1 }) && lhs.userData == rhs.userData
-            && lhs.pendingTime == rhs.pendingTime
+            && lhs.pendingTime == rhs.pendingTime && lhs.instanceLifeCycle == rhs.instanceLifeCycle
+            && lhs.autoScalingGroup == rhs.autoScalingGroup
     }
 }

@@ -2,8 +2,10 @@ extension MetadataTree {
     /// The tree EC2 serves for an instance with these facts and this instance-profile role.
     /// `extendedAPI` adds `iam/security-credentials-extended/`, which most real instances
     /// answer with 404 (imds-behaviour.md §3.2).
-    public static func instance(_ m: InstanceMetadata, role: String, pendingTime: Timestamp,
-                                extendedAPI: Bool = false) -> MetadataTree {
+    /// `events` holds the leaves instance events own (spot, maintenance, Auto Scaling); without
+    /// it the tree is that of an instance with none.
+    static func instance(_ m: InstanceMetadata, role: String, pendingTime: Timestamp,
+                         extendedAPI: Bool = false, events: EventView? = nil) -> MetadataTree {
         var t = MetadataTree()
         let md = "meta-data/"
         let az = m.resolvedAvailabilityZone
@@ -13,8 +15,6 @@ extension MetadataTree {
         t.insert(md + "ami-manifest-path", .text("(unknown)"))
         t.insert(md + "block-device-mapping/ami", .text("/dev/xvda"))
         t.insert(md + "block-device-mapping/root", .text("/dev/xvda"))
-        t.insert(md + "events/maintenance/history", .text("[]"))
-        t.insert(md + "events/maintenance/scheduled", .text("[]"))
         t.insert(md + "hostname", .text(hostname))
         t.insert(md + "iam/info", .instanceProfileInfo)
         t.insert(md + "iam/security-credentials/" + role, .credentials(role: role))
@@ -23,7 +23,7 @@ extension MetadataTree {
         }
         t.insert(md + "instance-action", .text("none"))
         t.insert(md + "instance-id", .text(m.instanceId))
-        t.insert(md + "instance-life-cycle", .text("on-demand"))
+        t.insert(md + "instance-life-cycle", .text(m.instanceLifeCycle))
         t.insert(md + "instance-type", .text(m.instanceType))
         t.insert(md + "local-hostname", .text(hostname))
         t.insert(md + "local-ipv4", .text(m.localIPv4))
@@ -45,6 +45,10 @@ extension MetadataTree {
         t.insert(md + "services/partition", .text(Self.partition(of: m.region)))
         for tag in m.tags {
             t.insert(md + "tags/instance/" + tag.key, .text(tag.value))
+        }
+        let view = events ?? EventSchedule().view(for: nil, at: pendingTime, autoScaling: m.autoScalingGroup != nil)
+        for (path, body) in view.leaves {
+            t.insert(path, .text(body))
         }
         t.insert("dynamic/instance-identity/document", .text(IdentityDocument.json(m, pendingTime: pendingTime).imdsPretty))
         if let userData = m.userData {

@@ -29,7 +29,7 @@ extension IMDSService {
             return ErrorPage.response(404, headers: headers, annotation: annotation)
         }
         let key = path.rest.hasSuffix("/") ? String(path.rest.dropLast()) : String(path.rest)
-        switch tree.node(at: key) {
+        switch tree(for: request).node(at: key) {
         case nil:
             return ErrorPage.response(404, headers: headers, annotation: annotation)
         case .directory(let listing)?:

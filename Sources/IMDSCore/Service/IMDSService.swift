@@ -23,7 +23,12 @@ public final class IMDSService: @unchecked Sendable {
     let random: RandomSource
     private(set) var tokens: TokenAuthority
     let startTime: Timestamp
+    /// The tree of an instance with no event in effect; the events' trees are built on demand.
     private(set) var tree: MetadataTree
+    /// Spot, rebalance, maintenance and Auto Scaling events (the control API and the file).
+    public private(set) var events = EventSchedule()
+    /// Trees for the event views clients have seen, so that a request costs one lookup.
+    private var eventTrees: [EventView: MetadataTree] = [:]
     private(set) var profile: InstanceProfile
     private(set) var credentialBody = ""
     private(set) var extendedCredentialBody = ""
@@ -77,6 +82,7 @@ public final class IMDSService: @unchecked Sendable {
         change(&next)
         if next.extendedAPI != settings.extendedAPI {
             tree = MetadataTree.instance(next.instance, role: next.role, pendingTime: startTime, extendedAPI: next.extendedAPI)
+            eventTrees = [:]
         }
         if next.throttleRPS != settings.throttleRPS {
             throttle.requestsPerSecond = next.throttleRPS
@@ -99,7 +105,12 @@ public final class IMDSService: @unchecked Sendable {
         let path = RequestPath(target: request.target)
         let pathClass = PathClass(path)
         var response: Response
-        if !hostCheck.admits(request) {
+        if !events.isEmpty, let gone = events.goneReason(at: clock.now()) {
+            // The instance has been terminated or stopped by a Spot event that asked for it.
+            response = Response(status: 500)
+            response.closeConnection = true
+            response.annotation.error = gone
+        } else if !hostCheck.admits(request) {
             response = ErrorPage.response(403)
             response.annotation.error = "Host header \(request.headers["Host"] ?? "") is not one this emulator answers for"
         } else if let rule = faults.take(request, collapsedPath: path.collapsed, pathClass: pathClass, draw: { self.draw() }) {
@@ -119,6 +130,53 @@ public final class IMDSService: @unchecked Sendable {
             return tokenEndpoint(request, trailingSlash: path.rest.hasSuffix("/"))
         }
         return metadataEndpoint(request, path: path)
+    }
+
+    /// The tree this client sees now: the plain one, or one with the events it is shown.
+    func tree(for request: Request) -> MetadataTree {
+        guard !events.isEmpty else { return tree }
+        let view = events.view(for: request, at: clock.now(), autoScaling: settings.instance.autoScalingGroup != nil)
+        if let built = eventTrees[view] { return built }
+        let built = MetadataTree.instance(settings.instance, role: settings.role, pendingTime: startTime,
+                                          extendedAPI: settings.extendedAPI, events: view)
+        if eventTrees.count >= 256 { eventTrees.removeAll() }
+        eventTrees[view] = built
+        return built
+    }
+
+    /// Adds an event read from the control API's JSON or the configuration file.
+    public func addEvent(spec: JSONValue, name: (String) -> String = { $0 }) throws(EventSpecError) -> InstanceEvent {
+        let id = events.makeId()
+        let event = try InstanceEvent(spec: spec, id: id, now: clock.now(), instance: settings.instance,
+                                      randomHex: { self.randomHex(17) }, name: name)
+        events.add(event)
+        eventTrees = [:]
+        return event
+    }
+
+    /// Completes or cancels a maintenance event (it moves to `events/maintenance/history`).
+    public func setMaintenanceState(_ id: String, _ state: InstanceEvent.Maintenance.State) -> InstanceEvent? {
+        guard var event = events.event(id), case .maintenance(var m) = event.kind else { return nil }
+        m.state = state
+        event.kind = .maintenance(m)
+        events.replace(event)
+        eventTrees = [:]
+        return event
+    }
+
+    public func removeEvent(_ id: String) -> InstanceEvent? {
+        eventTrees = [:]
+        return events.remove(id)
+    }
+
+    public func removeAllEvents() {
+        events.removeAll()
+        eventTrees = [:]
+    }
+
+    private func randomHex(_ count: Int) -> String {
+        let digits = Array("0123456789abcdef")
+        return String(random.bytes((count + 1) / 2).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }.prefix(count))
     }
 
     private func render() {
