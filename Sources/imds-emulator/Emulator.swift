@@ -16,6 +16,8 @@ final class Emulator: @unchecked Sendable {
     private let clock = ShiftedClock(base: SystemClock())
     /// Real time, for the access log and `Date` headers.
     private let realClock = SystemClock()
+    /// Where verifiers find the identity certificate; nil when it lives in memory only.
+    private var identityCertificatePath: String?
     private let loop: EventLoop
     private let inbox: LoopInbox
     private let service: IMDSService
@@ -55,6 +57,13 @@ final class Emulator: @unchecked Sendable {
         if configuration.adminListen != nil { adminToken = try AdminToken.load(configuration) }
         service = IMDSService(settings: configuration.service, tokenKey: key, clock: clock)
         service.hostCheck = configuration.hostCheck
+        switch try IdentityKeyStore.load(configuration, now: clock.now()) {
+        case .signer(let signer, let certificatePath):
+            service.signIdentity(with: signer)
+            identityCertificatePath = certificatePath
+        case .makeWhenNeeded(let make):
+            service.signIdentity(makingKeyWith: make)
+        }
         // The file's events, checked when the configuration was read; their times count from now.
         var created: [JSONValue] = []
         for (i, spec) in configuration.events.enumerated() {
@@ -88,6 +97,7 @@ final class Emulator: @unchecked Sendable {
         if configuration.serveLongTermKeys {
             logger.warning("serving long-term keys as they are: every client on this host gets keys that never expire; rotate them yourself and prefer the default GetSessionToken exchange")
         }
+        logger.info("identity document signatures: certificate in \(identityCertificatePath ?? "GET /v1/identity/certificate (a key is made when first needed; --state-dir keeps it)")")
         if configuration.lazy {
             logger.info("credential source: \(summary); fetching the first set in the background")
             service.awaitingFirstSet = true

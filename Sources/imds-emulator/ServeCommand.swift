@@ -40,7 +40,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("access-log"), help: ArgumentHelp("JSON lines, one per request: a file, - for stdout, or off. (default: -)", valueName: "path|-|off"))
     var accessLog: String?
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Keeps the token key so that restarts accept live tokens.", valueName: "dir"))
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Keeps the token key, so that restarts accept live tokens, and the identity-document signing key.", valueName: "dir"))
     var stateDir: String?
 
     @Option(name: .customLong("role-arn"), help: ArgumentHelp("assume-role: the role to assume.", valueName: "arn"))
@@ -124,6 +124,12 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("write-timeout"), help: ArgumentHelp("Stall allowed while an answer is sent. (default: 5s)", valueName: "duration"))
     var writeTimeout: String?
 
+    @Option(name: .customLong("identity-key"), help: ArgumentHelp("PEM RSA key that signs the identity document (pkcs7, signature, rsa2048); with --identity-cert. (default: made at start, kept in --state-dir)", valueName: "file"))
+    var identityKey: String?
+
+    @Option(name: .customLong("identity-cert"), help: ArgumentHelp("PEM certificate of --identity-key, for verifiers.", valueName: "file"))
+    var identityCert: String?
+
     @Option(name: .customLong("log-level"), help: ArgumentHelp("Diagnostics on stderr: debug, info, warning, error. (default: info)", valueName: "level"))
     var logLevel: String?
 
@@ -144,6 +150,7 @@ struct ServeCommand: ParsableCommand {
             ("throttle-rps", throttleRPS), ("extended-api", extendedAPI), ("max-connections", maxConnections),
             ("max-header-bytes", maxHeaderBytes), ("max-headers", maxHeaders), ("max-request-line", maxRequestLine),
             ("max-body-bytes", maxBodyBytes), ("read-timeout", readTimeout), ("write-timeout", writeTimeout),
+            ("identity-key", identityKey), ("identity-cert", identityCert),
         ]
         for case let (key, value?) in scalars { flags.append((key, .scalar(value))) }
         let configuration = try ConfigurationLoader.load(file: config, flags: flags)

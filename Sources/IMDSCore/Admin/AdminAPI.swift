@@ -146,6 +146,11 @@ public final class AdminAPI: @unchecked Sendable {
             let json = event.json(at: service.clock.now())
             control.noteEvent("deleted", json)
             reply(Self.json(json))
+        case (.get, .identityCertificate):
+            guard let pem = service.identityCertificatePEM else {
+                throw AdminError.notFound("the identity document is not signed")
+            }
+            reply(Response(status: 200, headers: HTTPHeaders([("Content-Type", "application/x-pem-file")]), body: pem))
         case (.post, .reset):
             _ = try body(request, allowed: [])
             control.reset()
@@ -158,6 +163,7 @@ public final class AdminAPI: @unchecked Sendable {
     private enum Route {
         case metrics, state, rotate(String), expire(String), faults, clock, settings, revoke, journal, reset, events
         case event(String)
+        case identityCertificate
 
         init?(_ path: String) {
             let parts = path.split(separator: "/").map(String.init)
@@ -176,6 +182,7 @@ public final class AdminAPI: @unchecked Sendable {
                 }
             case 3 where parts[0] == "v1" && parts[1] == "tokens" && parts[2] == "revoke": self = .revoke
             case 3 where parts[0] == "v1" && parts[1] == "events": self = .event(parts[2])
+            case 3 where parts[0] == "v1" && parts[1] == "identity" && parts[2] == "certificate": self = .identityCertificate
             case 4 where parts[0] == "v1" && parts[1] == "roles" && parts[3] == "rotate": self = .rotate(parts[2])
             case 4 where parts[0] == "v1" && parts[1] == "roles" && parts[3] == "expire": self = .expire(parts[2])
             default: return nil

@@ -10,7 +10,7 @@ extension Configuration {
         "serve-long-term-keys", "lazy", "admin-listen", "admin-token-file", "require-host", "allow-host",
         "container-listen", "container-auth-token-file", "throttle-rps", "extended-api", "max-connections",
         "max-header-bytes", "max-headers", "max-request-line", "max-body-bytes", "read-timeout", "write-timeout", "instance",
-        "events",
+        "events", "identity-key", "identity-cert",
     ]
 
     static let instanceKeys = [
@@ -128,6 +128,10 @@ extension Configuration {
             adminListen = try address(key, value, example: 9255)
         case "admin-token-file":
             adminTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
+        case "identity-key":
+            identityKey = try matching(key, value, #"^.*\S.*$"#, "a file path")
+        case "identity-cert":
+            identityCert = try matching(key, value, #"^.*\S.*$"#, "a file path")
         case "throttle-rps":
             service.throttleRPS = try integer(key, value, 0...100_000, "(0 = off)")
         case "max-connections":
@@ -234,6 +238,10 @@ extension Configuration {
         }
         if serveLongTermKeys, source != .static {
             throw ConfigurationError(key: "serve-long-term-keys", "applies to --source static, not \(source.rawValue)")
+        }
+        if (identityKey == nil) != (identityCert == nil) {
+            throw ConfigurationError(key: identityKey == nil ? "identity-key" : "identity-cert",
+                                     "goes with \(identityKey == nil ? "identity-cert" : "identity-key"); give both or neither")
         }
         try checkEvents()
         let az = service.instance.resolvedAvailabilityZone

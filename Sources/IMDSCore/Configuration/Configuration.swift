@@ -52,6 +52,10 @@ public struct Configuration: Sendable, Equatable {
     public var rotation = RotationSchedule(every: .hours(1), before: .minutes(30))
     public var accessLog = AccessLogTarget.stdout
     public var stateDirectory: String?
+    /// PEM files of the key and certificate that sign the identity document; without them a
+    /// key is made at start (and kept in `stateDirectory` when there is one).
+    public var identityKey: String?
+    public var identityCert: String?
     public var logLevel = "info"
 
     public init() {}

@@ -4,8 +4,10 @@ extension MetadataTree {
     /// answer with 404 (imds-behaviour.md §3.2).
     /// `events` holds the leaves instance events own (spot, maintenance, Auto Scaling); without
     /// it the tree is that of an instance with none.
+    /// `signed` adds the document's signatures (`pkcs7`, `signature`, `rsa2048`).
     static func instance(_ m: InstanceMetadata, role: String, pendingTime: Timestamp,
-                         extendedAPI: Bool = false, events: EventView? = nil) -> MetadataTree {
+                         extendedAPI: Bool = false, events: EventView? = nil,
+                         signed: Bool = false) -> MetadataTree {
         var t = MetadataTree()
         let md = "meta-data/"
         let az = m.resolvedAvailabilityZone
@@ -50,12 +52,22 @@ extension MetadataTree {
         for (path, body) in view.leaves {
             t.insert(path, .text(body))
         }
-        t.insert("dynamic/instance-identity/document", .text(IdentityDocument.json(m, pendingTime: pendingTime).imdsPretty))
+        t.insert("dynamic/instance-identity/document", .text(identityDocument(m, pendingTime: pendingTime)))
+        if signed {
+            for part in IdentitySignatures.Part.allCases {
+                t.insert("dynamic/instance-identity/" + part.rawValue, .identitySignature(part))
+            }
+        }
         if let userData = m.userData {
             t.insert("user-data", .userData(userData))
         }
         t.seal()
         return t
+    }
+
+    /// The document exactly as served: what the signatures cover.
+    static func identityDocument(_ m: InstanceMetadata, pendingTime: Timestamp) -> String {
+        IdentityDocument.json(m, pendingTime: pendingTime).imdsPretty
     }
 
     static func partition(of region: String) -> String {

@@ -13,6 +13,8 @@ public struct MetadataTree: Sendable {
         case extendedCredentials(role: String)
         /// `iam/info`, whose `LastUpdated` follows the credentials.
         case instanceProfileInfo
+        /// `dynamic/instance-identity/signature`, `pkcs7` or `rsa2048`, signed when first asked for.
+        case identitySignature(IdentitySignatures.Part)
     }
 
     public enum Node: Sendable, Equatable {

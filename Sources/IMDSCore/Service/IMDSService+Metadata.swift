@@ -64,6 +64,13 @@ extension IMDSService {
             annotation.accessKeyId = set.accessKeyId
             let body = content == .credentials(role: role) ? credentialBody : extendedCredentialBody
             return text(body, headers: headers, lastModified: set.lastUpdated, annotation: annotation)
+        case .identitySignature(let part):
+            guard let signed = signatures() else {
+                var annotation = annotation
+                annotation.error = "the identity document could not be signed"
+                return ErrorPage.response(500, headers: headers, annotation: annotation)
+            }
+            return text(signed[part], headers: headers, annotation: annotation)
         case .instanceProfileInfo:
             guard let set = credentials else {
                 return unavailable(headers: headers, annotation: annotation)

@@ -29,6 +29,12 @@ public final class IMDSService: @unchecked Sendable {
     public private(set) var events = EventSchedule()
     /// Trees for the event views clients have seen, so that a request costs one lookup.
     private var eventTrees: [EventView: MetadataTree] = [:]
+    /// What signs the identity document: a key given or loaded at start, or one made when
+    /// a signature is first asked for (an RSA key takes up to a tenth of a second to make,
+    /// which most runs never need to spend).
+    private var identitySigner: IdentitySigner?
+    private var makeIdentitySigner: (@Sendable () throws(IdentityKeyError) -> IdentitySigner)?
+    private var identitySignatures: IdentitySignatures?
     private(set) var profile: InstanceProfile
     private(set) var credentialBody = ""
     private(set) var extendedCredentialBody = ""
@@ -80,14 +86,12 @@ public final class IMDSService: @unchecked Sendable {
     public func update(_ change: (inout ServiceSettings) -> Void) {
         var next = settings
         change(&next)
-        if next.extendedAPI != settings.extendedAPI {
-            tree = MetadataTree.instance(next.instance, role: next.role, pendingTime: startTime, extendedAPI: next.extendedAPI)
-            eventTrees = [:]
-        }
+        let rebuild = next.extendedAPI != settings.extendedAPI
         if next.throttleRPS != settings.throttleRPS {
             throttle.requestsPerSecond = next.throttleRPS
         }
         settings = next
+        if rebuild { rebuildTrees() }
     }
 
     /// Every outstanding token becomes invalid: tokens are checked against the new key only.
@@ -137,11 +141,53 @@ public final class IMDSService: @unchecked Sendable {
         guard !events.isEmpty else { return tree }
         let view = events.view(for: request, at: clock.now(), autoScaling: settings.instance.autoScalingGroup != nil)
         if let built = eventTrees[view] { return built }
-        let built = MetadataTree.instance(settings.instance, role: settings.role, pendingTime: startTime,
-                                          extendedAPI: settings.extendedAPI, events: view)
+        let built = buildTree(events: view)
         if eventTrees.count >= 256 { eventTrees.removeAll() }
         eventTrees[view] = built
         return built
+    }
+
+    private func buildTree(events: EventView? = nil) -> MetadataTree {
+        MetadataTree.instance(settings.instance, role: settings.role, pendingTime: startTime,
+                              extendedAPI: settings.extendedAPI, events: events,
+                              signed: identitySigner != nil || makeIdentitySigner != nil)
+    }
+
+    private func rebuildTrees() {
+        tree = buildTree()
+        eventTrees = [:]
+    }
+
+    /// The identity document exactly as served, which the signatures cover.
+    public var identityDocument: String {
+        MetadataTree.identityDocument(settings.instance, pendingTime: startTime)
+    }
+
+    /// Serves `pkcs7`, `signature` and `rsa2048` made with this key and certificate.
+    public func signIdentity(with signer: IdentitySigner) {
+        identitySigner = signer
+        identitySignatures = nil
+        rebuildTrees()
+    }
+
+    /// Serves the signatures with a key `make` returns when one is first needed.
+    public func signIdentity(makingKeyWith make: @escaping @Sendable () throws(IdentityKeyError) -> IdentitySigner) {
+        makeIdentitySigner = make
+        rebuildTrees()
+    }
+
+    /// The signatures of the document as served; nil when no key can be had.
+    func signatures() -> IdentitySignatures? {
+        if let identitySignatures { return identitySignatures }
+        if identitySigner == nil, let make = makeIdentitySigner { identitySigner = try? make() }
+        identitySignatures = try? identitySigner?.signatures(of: identityDocument, at: startTime)
+        return identitySignatures
+    }
+
+    /// The certificate that verifies the signatures, for the control API.
+    public var identityCertificatePEM: String? {
+        _ = signatures()
+        return identitySigner?.certificatePEM
     }
 
     /// Adds an event read from the control API's JSON or the configuration file.
