@@ -15,8 +15,7 @@ public struct STSClient: Sendable {
 
     /// The regional endpoint, which is where IMDS-style regional tokens come from.
     public static func defaultEndpoint(region: String) -> URL? {
-        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-        return URL(string: "https://sts.\(region).\(suffix)/")
+        URL(string: "https://sts.\(region).\(RegionFacts.domain(region))/")
     }
 
     public func call(_ action: String, _ parameters: [(String, String)], keys: AWSKeys, at time: Timestamp) throws(CredentialFetchFailure) -> STSResponse {

@@ -34,14 +34,11 @@ public struct InstanceMetadata: Sendable, Equatable {
 
     public var resolvedAvailabilityZoneId: String {
         if let id = availabilityZoneId { return id }
-        // AZ ids abbreviate the region (us-east-1 → use1) and number the zone.
-        let parts = region.split(separator: "-")
-        let short = parts.count == 3
-            ? "\(parts[0])\(parts[1].first.map(String.init) ?? "")\(parts[2])"
-            : region.replacingOccurrences(of: "-", with: "")
+        // The region's zone-id prefix (us-east-1 → use1, ap-southeast-2 → apse2) and the zone's
+        // number; which number a letter gets differs between accounts, so a → 1 is as good as any.
         let letter = resolvedAvailabilityZone.last.flatMap { $0.asciiValue } ?? UInt8(ascii: "a")
         let index = Int(letter) - Int(UInt8(ascii: "a")) + 1
-        return "\(short)-az\(max(1, index))"
+        return "\(RegionFacts.zoneIdPrefix(region))-az\(max(1, index))"
     }
 
     /// EC2's private DNS name: `ec2.internal` in us-east-1, `<region>.compute.internal` elsewhere.

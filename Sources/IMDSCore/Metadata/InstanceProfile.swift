@@ -5,13 +5,16 @@ import Crypto
 public struct InstanceProfile: Sendable, Equatable {
     public var accountId: String
     public var name: String
+    /// `aws`, `aws-cn`, …: ARNs name their partition.
+    public var partition: String
 
-    public init(accountId: String, name: String) {
+    public init(accountId: String, name: String, partition: String = "aws") {
         self.accountId = accountId
         self.name = name
+        self.partition = partition
     }
 
-    public var arn: String { "arn:aws:iam::\(accountId):instance-profile/\(name)" }
+    public var arn: String { "arn:\(partition):iam::\(accountId):instance-profile/\(name)" }
 
     /// `AIPA` + 17 characters of upper-case base-32, like IAM's unique ids.
     public var id: String {

@@ -43,8 +43,8 @@ extension MetadataTree {
         t.insert(md + "profile", .text("default-hvm"))
         t.insert(md + "reservation-id", .text(m.reservationId))
         t.insert(md + "security-groups", .text(m.securityGroups.joined(separator: "\n")))
-        t.insert(md + "services/domain", .text("amazonaws.com"))
-        t.insert(md + "services/partition", .text(Self.partition(of: m.region)))
+        t.insert(md + "services/domain", .text(RegionFacts.domain(m.region)))
+        t.insert(md + "services/partition", .text(RegionFacts.partition(m.region)))
         for tag in m.tags {
             t.insert(md + "tags/instance/" + tag.key, .text(tag.value))
         }
@@ -68,11 +68,5 @@ extension MetadataTree {
     /// The document exactly as served: what the signatures cover.
     static func identityDocument(_ m: InstanceMetadata, pendingTime: Timestamp) -> String {
         IdentityDocument.json(m, pendingTime: pendingTime).imdsPretty
-    }
-
-    static func partition(of region: String) -> String {
-        if region.hasPrefix("cn-") { return "aws-cn" }
-        if region.hasPrefix("us-gov-") { return "aws-us-gov" }
-        return "aws"
     }
 }

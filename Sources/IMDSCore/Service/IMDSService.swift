@@ -52,7 +52,8 @@ public final class IMDSService: @unchecked Sendable {
         self.startTimeHTTP = startTime.rfc1123
         self.tree = MetadataTree.instance(settings.instance, role: settings.role, pendingTime: startTime,
                                           extendedAPI: settings.extendedAPI)
-        self.profile = InstanceProfile(accountId: settings.instance.accountId, name: settings.role)
+        self.profile = InstanceProfile(accountId: settings.instance.accountId, name: settings.role,
+                                       partition: RegionFacts.partition(settings.instance.region))
         self.throttle = Throttle(requestsPerSecond: settings.throttleRPS)
     }
 

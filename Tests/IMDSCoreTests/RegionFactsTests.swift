@@ -1,0 +1,34 @@
+import Testing
+@testable import IMDSCore
+
+@Suite struct RegionFactsTests {
+    @Test func zoneIdsUseEachRegionsOwnPrefix() {
+        for (zone, id) in [("ap-southeast-2a", "apse2-az1"), ("ap-northeast-1c", "apne1-az3"), ("us-gov-west-1a", "usgw1-az1"),
+                           ("eu-central-1b", "euc1-az2"), ("cn-northwest-1a", "cnnw1-az1"), ("us-east-1a", "use1-az1"),
+                           ("ap-southeast-9a", "apse9-az1"), ("us-isob-east-1a", "usibe1-az1")] {
+            var m = InstanceMetadata()
+            m.region = String(zone.dropLast())
+            m.availabilityZone = zone
+            #expect(m.resolvedAvailabilityZoneId == id, "\(zone)")
+        }
+    }
+
+    @Test func partitionsAndDomains() {
+        #expect(RegionFacts.partition("eu-west-1") == "aws" && RegionFacts.domain("eu-west-1") == "amazonaws.com")
+        #expect(RegionFacts.partition("cn-north-1") == "aws-cn" && RegionFacts.domain("cn-north-1") == "amazonaws.com.cn")
+        #expect(RegionFacts.partition("us-gov-east-1") == "aws-us-gov" && RegionFacts.domain("us-gov-east-1") == "amazonaws.com")
+        #expect(RegionFacts.partition("us-iso-east-1") == "aws-iso" && RegionFacts.domain("us-iso-east-1") == "c2s.ic.gov")
+        #expect(RegionFacts.partition("us-isob-east-1") == "aws-iso-b")
+    }
+
+    @Test func theTreeAgreesWithTheRegion() {
+        var settings = ServiceSettings()
+        settings.instance.region = "cn-north-1"
+        settings.instance.availabilityZone = "cn-north-1b"
+        let (service, _) = makeService(settings)
+        let t = token(service)
+        #expect(get(service, "/latest/meta-data/services/domain", token: t).body == "amazonaws.com.cn")
+        #expect(get(service, "/latest/meta-data/services/partition", token: t).body == "aws-cn")
+        #expect(get(service, "/latest/meta-data/placement/availability-zone-id", token: t).body == "cnn1-az2")
+    }
+}

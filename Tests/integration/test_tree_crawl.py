@@ -1,0 +1,112 @@
+"""A crawl of the whole tree, as cloud-init does it: every entry a listing names answers, and no
+value contradicts another (identity document, placement, network interface paths, hostnames,
+partition and domain, the instance profile), for a few differently configured instances."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from imds_helpers import get, get_token
+
+CONFIGS = {
+    "default": "",
+    "spot-in-sydney": """\
+instance:
+  region: ap-southeast-2
+  availability-zone: ap-southeast-2c
+  instance-life-cycle: spot
+  auto-scaling-group: web
+  tags: {Name: web-1, team: core}
+  user-data: "#cloud-config\\nruncmd: [true]\\n"
+""",
+    "china": """\
+role: reader
+instance:
+  region: cn-northwest-1
+  local-ipv4: 10.1.2.3
+  security-groups: [web, ssh]
+""",
+}
+
+
+def crawl(emu, token) -> dict:
+    """Every leaf under /latest/ (path → body), following listings as clients do; a listed
+    entry that does not answer 200 fails the test."""
+    leaves, pending, seen = {}, ["/latest/"], set()
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        r = get(emu, path, token)
+        assert r.status == 200, f"{path} is listed but answers {r.status}"
+        if not path.endswith("/"):
+            leaves[path] = r.text
+            continue
+        assert r.text and not r.text.endswith("\n"), f"{path}: empty listing or trailing newline"
+        for entry in r.text.split("\n"):
+            if path == "/latest/":
+                entry = entry + ("" if entry == "user-data" else "/")
+            if "=" in entry and path.endswith("public-keys/"):
+                entry = entry.split("=", 1)[0] + "/"
+            pending.append(path + entry)
+    return leaves
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_crawl_finds_every_listed_path_and_no_contradiction(emulator, tmp_path, name):
+    args = []
+    if CONFIGS[name]:
+        cfg = tmp_path / "imds.yaml"
+        cfg.write_text(CONFIGS[name])
+        args = ["--config", str(cfg)]
+    emu = emulator(*args)
+    leaves = crawl(emu, get_token(emu))
+    md = {p[len("/latest/meta-data/"):]: v for p, v in leaves.items() if p.startswith("/latest/meta-data/")}
+    doc = json.loads(leaves["/latest/dynamic/instance-identity/document"])
+
+    region = md["placement/region"]
+    az = md["placement/availability-zone"]
+    assert doc["region"] == region and doc["availabilityZone"] == az
+    assert az[:-1] == region and re.fullmatch(r"[a-z]", az[-1])
+    assert re.fullmatch(r"[a-z]+[0-9]-az[0-9]+", md["placement/availability-zone-id"])
+    assert doc["instanceId"] == md["instance-id"] and doc["instanceType"] == md["instance-type"]
+    assert doc["imageId"] == md["ami-id"] and doc["privateIp"] == md["local-ipv4"]
+    assert md["hostname"] == md["local-hostname"] and md["local-ipv4"].replace(".", "-") in md["hostname"]
+
+    partition = md["services/partition"]
+    assert partition == ("aws-cn" if region.startswith("cn-") else "aws")
+    assert md["services/domain"] == ("amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com")
+
+    mac = md["mac"]
+    nic = f"network/interfaces/macs/{mac}/"
+    assert md[nic + "mac"] == mac and md[nic + "local-ipv4s"].split("\n")[0] == md["local-ipv4"]
+    assert md[nic + "owner-id"] == doc["accountId"]
+    assert md[nic + "security-groups"] == md["security-groups"]
+    assert md[nic + "local-hostname"] == md["local-hostname"]
+
+    roles = [p.split("/")[-1] for p in md if p.startswith("iam/security-credentials/")]
+    assert len(roles) == 1, roles
+    info = json.loads(md["iam/info"])
+    assert info["InstanceProfileArn"].split(":")[4] == doc["accountId"]
+    assert info["InstanceProfileArn"].startswith(f"arn:{partition}:iam::")
+    creds = json.loads(md["iam/security-credentials/" + roles[0]])
+    assert creds["Code"] == "Success" and creds["AccessKeyId"].startswith("ASIA")
+
+    life = md["instance-life-cycle"]
+    assert life in ("on-demand", "spot")
+    if name == "spot-in-sydney":
+        assert life == "spot" and md["autoscaling/target-lifecycle-state"] == "InService"
+        assert md["placement/availability-zone-id"] == "apse2-az3"
+        assert md["tags/instance/Name"] == "web-1" and md["tags/instance/team"] == "core"
+        assert leaves["/latest/user-data"].startswith("#cloud-config")
+    if name == "china":
+        assert md["placement/availability-zone-id"] == "cnnw1-az1"
+        assert md["security-groups"] == "web\nssh" and roles == ["reader"]
+    for listing in ("events/maintenance/scheduled", "events/maintenance/history"):
+        assert json.loads(md[listing]) == []
+    for signed in ("signature", "pkcs7", "rsa2048"):
+        assert leaves["/latest/dynamic/instance-identity/" + signed]
