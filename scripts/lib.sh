@@ -64,6 +64,22 @@ ensure_test_venv() {
     echo "$want" > "$stamp"
 }
 
+# cloud-init's EC2 datasource for the tests, from Debian's package unpacked into DEST (never
+# installed: an installed cloud-init may act on the machine at its next boot). It runs with
+# Debian's python3, whose libraries it needs are installed (harmless Python packages).
+ensure_cloud_init() {
+    local dest=$1 deb
+    if [ -d "$dest/usr/lib/python3/dist-packages/cloudinit" ]; then return 0; fi
+    echo "unpacking Debian's cloud-init into $dest (apt-get download; not installed)" >&2
+    apt_install python3 python3-configobj python3-jinja2 python3-jsonpatch python3-jsonschema \
+        python3-netifaces python3-oauthlib python3-requests python3-serial python3-yaml
+    rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+    (cd "$dest.tmp" && apt-get download cloud-init >/dev/null 2>&1) || { echo "apt-get download cloud-init failed" >&2; return 1; }
+    deb=$(ls "$dest.tmp"/cloud-init_*.deb)
+    dpkg -x "$deb" "$dest.tmp/root"
+    rm -rf "$dest" && mv "$dest.tmp/root" "$dest" && rm -rf "$dest.tmp"
+}
+
 build_release() {
     ensure_build_deps
     (cd "$(repo_root)" && swift build -c release --product imds-emulator >&2)
