@@ -97,7 +97,6 @@ final class Emulator: @unchecked Sendable {
         if configuration.serveLongTermKeys {
             logger.warning("serving long-term keys as they are: every client on this host gets keys that never expire; rotate them yourself and prefer the default GetSessionToken exchange")
         }
-        logger.info("identity document signatures: certificate in \(identityCertificatePath ?? "GET /v1/identity/certificate (a key is made when first needed; --state-dir keeps it)")")
         if configuration.lazy {
             logger.info("credential source: \(summary); fetching the first set in the background")
             service.awaitingFirstSet = true
@@ -141,6 +140,7 @@ final class Emulator: @unchecked Sendable {
             throw RuntimeFailure(error.description)
         }
         self.server = server
+        logger.info("identity document signatures: certificate in \(identityCertificatePath ?? "GET /v1/identity/certificate (a key is made when first needed; --state-dir keeps it)")")
 
         loop.onSignal(SIGTERM) { [unowned self] in self.shutdown("SIGTERM") }
         loop.onSignal(SIGINT) { [unowned self] in self.shutdown("SIGINT") }
