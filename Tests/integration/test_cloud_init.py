@@ -36,6 +36,7 @@ instance:
   instance-id: i-0a1b2c3d4e5f60718
   local-ipv4: 10.20.30.40
   tags: {Name: web-1}
+  public-keys: {laptop: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbc me@laptop"}
   user-data: "#cloud-config\\nhostname: web-1\\n"
 """
 
@@ -67,6 +68,8 @@ def test_cloud_init_ec2_datasource_crawls_the_emulator(link_local_ns, feature_em
     assert "security-credentials" not in md["iam"], "cloud-init skips credentials"
     assert md["network"]["interfaces"]["macs"][md["mac"]]["local-ipv4s"] == "10.20.30.40"
     assert crawled["user-data"] == "#cloud-config\nhostname: web-1\n"
+    # cloud-init follows `0=laptop` to `0/openssh-key` and keys the result by name.
+    assert md["public-keys"] == {"laptop": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbc me@laptop"}
     identity = crawled["dynamic"]["instance-identity"]
     assert identity["document"]["instanceId"] == "i-0a1b2c3d4e5f60718"
     assert identity["document"]["region"] == "eu-west-1"

@@ -4,6 +4,7 @@ partition and domain, the instance profile), for a few differently configured in
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 
@@ -21,6 +22,10 @@ instance:
   auto-scaling-group: web
   tags: {Name: web-1, team: core}
   user-data: "#cloud-config\\nruncmd: [true]\\n"
+  public-ipv4: 13.54.1.2
+  ipv6: ["2406:da1c::10"]
+  public-keys: {laptop: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbc me@laptop"}
+  block-device-mapping: {ami: /dev/xvda, root: /dev/xvda, ebs1: sdb}
 """,
     "china": """\
 role: reader
@@ -84,6 +89,28 @@ def test_crawl_finds_every_listed_path_and_no_contradiction(emulator, tmp_path, 
     mac = md["mac"]
     nic = f"network/interfaces/macs/{mac}/"
     assert md[nic + "mac"] == mac and md[nic + "local-ipv4s"].split("\n")[0] == md["local-ipv4"]
+    local = ipaddress.ip_address(md["local-ipv4"])
+    subnet = ipaddress.ip_network(md[nic + "subnet-ipv4-cidr-block"])
+    vpc = ipaddress.ip_network(md[nic + "vpc-ipv4-cidr-block"])
+    assert local in subnet and subnet.subnet_of(vpc), (local, subnet, vpc)
+    assert md[nic + "vpc-ipv4-cidr-blocks"].split("\n")[0] == str(vpc)
+    assert re.fullmatch(r"eni-[0-9a-f]{17}", md[nic + "interface-id"])
+    assert re.fullmatch(r"subnet-[0-9a-f]{17}", md[nic + "subnet-id"]) and md[nic + "vpc-id"].startswith("vpc-")
+    assert len(md[nic + "security-group-ids"].split("\n")) == len(md["security-groups"].split("\n"))
+    if "public-ipv4" in md:
+        ip = md["public-ipv4"]
+        assert md[nic + "public-ipv4s"] == ip and md[nic + "ipv4-associations/" + ip] == md["local-ipv4"]
+        assert md["public-hostname"] == md[nic + "public-hostname"]
+        assert md["public-hostname"].startswith("ec2-" + ip.replace(".", "-") + ".")
+        assert md["public-hostname"].endswith(md["services/domain"])
+    else:
+        assert not any(p.startswith(nic + "public") or p.startswith(nic + "ipv4-associations") for p in md)
+    if "ipv6" in md:
+        assert md["ipv6"] == md[nic + "ipv6s"].split("\n")[0]
+    keys = {p.split("/")[1]: v for p, v in md.items() if p.startswith("public-keys/")}
+    for index, key in keys.items():
+        assert re.fullmatch(r"\d+", index) and key.startswith("ssh-"), (index, key)
+    assert list(md["block-device-mapping/" + n] for n in ("ami", "root")) == ["/dev/xvda", "/dev/xvda"]
     assert md[nic + "owner-id"] == doc["accountId"]
     assert md[nic + "security-groups"] == md["security-groups"]
     assert md[nic + "local-hostname"] == md["local-hostname"]
@@ -99,6 +126,9 @@ def test_crawl_finds_every_listed_path_and_no_contradiction(emulator, tmp_path, 
     life = md["instance-life-cycle"]
     assert life in ("on-demand", "spot")
     if name == "spot-in-sydney":
+        assert md["public-hostname"] == "ec2-13-54-1-2.ap-southeast-2.compute.amazonaws.com"
+        assert keys == {"0": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbc me@laptop"}
+        assert md["block-device-mapping/ebs1"] == "sdb" and md["ipv6"] == "2406:da1c::10"
         assert life == "spot" and md["autoscaling/target-lifecycle-state"] == "InService"
         assert md["placement/availability-zone-id"] == "apse2-az3"
         assert md["tags/instance/Name"] == "web-1" and md["tags/instance/team"] == "core"

@@ -16,7 +16,9 @@ extension Configuration {
     static let instanceKeys = [
         "account-id", "region", "availability-zone", "availability-zone-id", "instance-id", "instance-type",
         "ami-id", "architecture", "local-ipv4", "mac", "hostname", "security-groups", "reservation-id",
-        "tags", "user-data", "pending-time", "instance-life-cycle", "auto-scaling-group",
+        "tags", "user-data", "pending-time", "instance-life-cycle", "auto-scaling-group", "interface-id",
+        "subnet-id", "vpc-id", "subnet-ipv4-cidr-block", "vpc-ipv4-cidr-block", "security-group-ids", "public-ipv4",
+        "public-hostname", "ipv6", "subnet-ipv6-cidr-block", "public-keys", "block-device-mapping",
     ]
 
     /// Applies `values` in order over the defaults: later entries win, which is how flags
@@ -243,6 +245,7 @@ extension Configuration {
             throw ConfigurationError(key: identityKey == nil ? "identity-key" : "identity-cert",
                                      "goes with \(identityKey == nil ? "identity-cert" : "identity-key"); give both or neither")
         }
+        try service.instance.checkNetwork()
         try checkEvents()
         let az = service.instance.resolvedAvailabilityZone
         guard az.count == service.instance.region.count + 1, az.hasPrefix(service.instance.region),

@@ -22,6 +22,24 @@ public struct InstanceMetadata: Sendable, Equatable {
     public var userData: String?
     /// When the instance was "launched": the identity document's `pendingTime`.
     public var pendingTime: Timestamp?
+    /// The interface's own facts; nil takes a default consistent with the rest (NetworkFacts).
+    public var interfaceId: String?
+    public var subnetId: String?
+    public var vpcId: String?
+    public var subnetCIDR: String?
+    public var vpcCIDR: String?
+    public var securityGroupIds: [String]?
+    /// A public address makes `public-ipv4`, `public-hostname` and the interface's
+    /// `public-ipv4s` / `ipv4-associations/` appear, as on EC2.
+    public var publicIPv4: String?
+    public var publicHostname: String?
+    /// IPv6 addresses of the interface (`ipv6`, `ipv6s`); none by default.
+    public var ipv6Addresses: [String] = []
+    public var subnetIPv6CIDR: String?
+    /// Key pairs, served as `public-keys/N=name` and `public-keys/N/openssh-key`.
+    public var publicKeys: [(name: String, key: String)] = []
+    /// `block-device-mapping/NAME` → device; EC2's two entries by default.
+    public var blockDevices: [(name: String, device: String)] = [("ami", "/dev/xvda"), ("root", "/dev/xvda")]
     /// `on-demand` or `spot`; Spot interruption and rebalance events need `spot`.
     public var instanceLifeCycle = "on-demand"
     /// The Auto Scaling group the instance belongs to, if any: it then has
@@ -56,6 +74,12 @@ public struct InstanceMetadata: Sendable, Equatable {
             && lhs.securityGroups == rhs.securityGroups && lhs.reservationId == rhs.reservationId
             && lhs.tags.elementsEqual(rhs.tags, by: { $0 == $1 }) && lhs.userData == rhs.userData
             && lhs.pendingTime == rhs.pendingTime && lhs.instanceLifeCycle == rhs.instanceLifeCycle
-            && lhs.autoScalingGroup == rhs.autoScalingGroup
+            && lhs.autoScalingGroup == rhs.autoScalingGroup && lhs.interfaceId == rhs.interfaceId
+            && lhs.subnetId == rhs.subnetId && lhs.vpcId == rhs.vpcId && lhs.subnetCIDR == rhs.subnetCIDR
+            && lhs.vpcCIDR == rhs.vpcCIDR && lhs.securityGroupIds == rhs.securityGroupIds
+            && lhs.publicIPv4 == rhs.publicIPv4 && lhs.publicHostname == rhs.publicHostname
+            && lhs.ipv6Addresses == rhs.ipv6Addresses && lhs.subnetIPv6CIDR == rhs.subnetIPv6CIDR
+            && lhs.publicKeys.elementsEqual(rhs.publicKeys, by: { $0 == $1 })
+            && lhs.blockDevices.elementsEqual(rhs.blockDevices, by: { $0 == $1 })
     }
 }

@@ -15,8 +15,9 @@ extension MetadataTree {
         t.insert(md + "ami-id", .text(m.amiId))
         t.insert(md + "ami-launch-index", .text("0"))
         t.insert(md + "ami-manifest-path", .text("(unknown)"))
-        t.insert(md + "block-device-mapping/ami", .text("/dev/xvda"))
-        t.insert(md + "block-device-mapping/root", .text("/dev/xvda"))
+        for (name, device) in m.blockDevices {
+            t.insert(md + "block-device-mapping/" + name, .text(device))
+        }
         t.insert(md + "hostname", .text(hostname))
         t.insert(md + "iam/info", .instanceProfileInfo)
         t.insert(md + "iam/security-credentials/" + role, .credentials(role: role))
@@ -32,11 +33,36 @@ extension MetadataTree {
         t.insert(md + "mac", .text(m.mac))
         let nic = md + "network/interfaces/macs/\(m.mac)/"
         t.insert(nic + "device-number", .text("0"))
+        t.insert(nic + "interface-id", .text(m.resolvedInterfaceId))
         t.insert(nic + "local-hostname", .text(hostname))
         t.insert(nic + "local-ipv4s", .text(m.localIPv4))
         t.insert(nic + "mac", .text(m.mac))
         t.insert(nic + "owner-id", .text(m.accountId))
+        t.insert(nic + "security-group-ids", .text(m.resolvedSecurityGroupIds.joined(separator: "\n")))
         t.insert(nic + "security-groups", .text(m.securityGroups.joined(separator: "\n")))
+        t.insert(nic + "subnet-id", .text(m.resolvedSubnetId))
+        t.insert(nic + "subnet-ipv4-cidr-block", .text(m.resolvedSubnetCIDR))
+        t.insert(nic + "vpc-id", .text(m.resolvedVpcId))
+        t.insert(nic + "vpc-ipv4-cidr-block", .text(m.resolvedVpcCIDR))
+        t.insert(nic + "vpc-ipv4-cidr-blocks", .text(m.resolvedVpcCIDR))
+        if let ip = m.publicIPv4, let name = m.resolvedPublicHostname {
+            t.insert(md + "public-ipv4", .text(ip))
+            t.insert(md + "public-hostname", .text(name))
+            t.insert(nic + "public-ipv4s", .text(ip))
+            t.insert(nic + "public-hostname", .text(name))
+            t.insert(nic + "ipv4-associations/" + ip, .text(m.localIPv4))
+        }
+        if !m.ipv6Addresses.isEmpty {
+            t.insert(md + "ipv6", .text(m.ipv6Addresses[0]))
+            t.insert(nic + "ipv6s", .text(m.ipv6Addresses.joined(separator: "\n")))
+            if let cidr = m.subnetIPv6CIDR {
+                t.insert(nic + "subnet-ipv6-cidr-blocks", .text(cidr))
+            }
+        }
+        // `public-keys/` lists `N=name`; the key itself is at `public-keys/N/openssh-key`.
+        for (i, pair) in m.publicKeys.enumerated() {
+            t.insert(md + "public-keys/\(i)/openssh-key", .text(pair.key))
+        }
         t.insert(md + "placement/availability-zone", .text(az))
         t.insert(md + "placement/availability-zone-id", .text(m.resolvedAvailabilityZoneId))
         t.insert(md + "placement/region", .text(m.region))
@@ -60,6 +86,9 @@ extension MetadataTree {
         }
         if let userData = m.userData {
             t.insert("user-data", .userData(userData))
+        }
+        if !m.publicKeys.isEmpty {
+            t.relist(md + "public-keys", m.publicKeys.enumerated().map { "\($0.offset)=\($0.element.name)" })
         }
         t.seal()
         return t

@@ -25,6 +25,7 @@ public struct MetadataTree: Sendable {
     private var leaves: [String: Content] = [:]
     private var directories: [String: Set<String>] = ["": []]
     private var nodes: [String: Node] = [:]
+    private var shownEntries: [String: [String]] = [:]
 
     public init() {}
 
@@ -43,13 +44,21 @@ public struct MetadataTree: Sendable {
         nodes = [:]
     }
 
+    /// Replaces a directory's listing with `entries` as they are (EC2 lists `public-keys/` as
+    /// `0=name` while the key lives under `0/`).
+    public mutating func relist(_ path: String, _ entries: [String]) {
+        shownEntries[path] = entries
+        nodes = [:]
+    }
+
     /// Finishes the tree after the last insert; lookups before it find nothing.
     public mutating func seal() {
         var built: [String: Node] = [:]
         for (path, content) in leaves { built[path] = .leaf(content) }
         for (path, entries) in directories {
             // The version root lists its top-level parts without slashes, as EC2 does.
-            let shown = path.isEmpty ? entries.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } : Array(entries)
+            let shown = shownEntries[path]
+                ?? (path.isEmpty ? entries.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } : Array(entries))
             built[path] = .directory(listing: shown.sorted().joined(separator: "\n"))
         }
         nodes = built
