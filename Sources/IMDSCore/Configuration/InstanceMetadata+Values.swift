@@ -14,11 +14,11 @@ extension InstanceMetadata {
         case "availability-zone-id":
             availabilityZoneId = try matching(path, value, #"^[a-z0-9]+-az[0-9]+$"#, "a zone id such as use1-az4")
         case "instance-id":
-            instanceId = try matching(path, value, #"^i-([0-9a-f]{8}|[0-9a-f]{17})$"#, "i- followed by 8 or 17 hex digits")
+            instanceId = try resourceId(path, value, "i")
         case "instance-type":
             instanceType = try matching(path, value, #"^[a-z0-9-]+\.[a-z0-9-]+$"#, "a type such as t3.micro")
         case "ami-id":
-            amiId = try matching(path, value, #"^ami-([0-9a-f]{8}|[0-9a-f]{17})$"#, "ami- followed by 8 or 17 hex digits")
+            amiId = try resourceId(path, value, "ami")
         case "architecture":
             architecture = try matching(path, value, #"^(i386|x86_64|arm64)$"#, "i386, x86_64 or arm64")
         case "local-ipv4":
@@ -28,16 +28,11 @@ extension InstanceMetadata {
         case "hostname":
             hostname = try matching(path, value, #"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$"#, "a DNS name")
         case "reservation-id":
-            reservationId = try matching(path, value, #"^r-([0-9a-f]{8}|[0-9a-f]{17})$"#, "r- followed by 8 or 17 hex digits")
+            reservationId = try resourceId(path, value, "r")
         case "security-groups":
-            guard case .list(let items) = value, !items.isEmpty else {
-                throw ConfigurationError(key: path, "must be a non-empty list of group names")
+            securityGroups = try nonEmptyList(path, value, "group names") { item throws(ConfigurationError) in
+                try matching(path, item, #"^[^\n]{1,255}$"#, "group names of 1-255 characters")
             }
-            var groups: [String] = []
-            for item in items {
-                groups.append(try matching(path, item, #"^[^\n]{1,255}$"#, "group names of 1-255 characters"))
-            }
-            securityGroups = groups
         case "tags":
             guard case .map(let members) = value else {
                 throw ConfigurationError(key: path, "must be a mapping of tag keys to values")
@@ -60,24 +55,19 @@ extension InstanceMetadata {
             }
             pendingTime = t
         case "interface-id":
-            interfaceId = try matching(path, value, #"^eni-([0-9a-f]{8}|[0-9a-f]{17})$"#, "eni- followed by 8 or 17 hex digits")
+            interfaceId = try resourceId(path, value, "eni")
         case "subnet-id":
-            subnetId = try matching(path, value, #"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"#, "subnet- followed by 8 or 17 hex digits")
+            subnetId = try resourceId(path, value, "subnet")
         case "vpc-id":
-            vpcId = try matching(path, value, #"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$"#, "vpc- followed by 8 or 17 hex digits")
+            vpcId = try resourceId(path, value, "vpc")
         case "subnet-ipv4-cidr-block":
             subnetCIDR = try cidrValue(path, value)
         case "vpc-ipv4-cidr-block":
             vpcCIDR = try cidrValue(path, value)
         case "security-group-ids":
-            guard case .list(let items) = value, !items.isEmpty else {
-                throw ConfigurationError(key: path, "must be a non-empty list of sg- ids, one per security group")
+            securityGroupIds = try nonEmptyList(path, value, "sg- ids, one per security group") { item throws(ConfigurationError) in
+                try resourceId(path, item, "sg")
             }
-            var ids: [String] = []
-            for item in items {
-                ids.append(try matching(path, item, #"^sg-([0-9a-f]{8}|[0-9a-f]{17})$"#, "sg- followed by 8 or 17 hex digits"))
-            }
-            securityGroupIds = ids
         case "public-ipv4":
             publicIPv4 = try matching(path, value, Self.ipv4Pattern, "an IPv4 address")
         case "public-hostname":
@@ -123,6 +113,21 @@ extension InstanceMetadata {
         default:
             throw ConfigurationError(key: path, "unknown setting; valid: \(Configuration.instanceKeys.joined(separator: ", "))")
         }
+    }
+
+    /// `prefix-` and 8 or 17 lower-case hex digits, as EC2 writes resource ids.
+    private func resourceId(_ path: String, _ value: ConfigValue, _ prefix: String) throws(ConfigurationError) -> String {
+        try matching(path, value, "^\(prefix)-([0-9a-f]{8}|[0-9a-f]{17})$", "\(prefix)- followed by 8 or 17 hex digits")
+    }
+
+    private func nonEmptyList(_ path: String, _ value: ConfigValue, _ what: String,
+                              _ each: (ConfigValue) throws(ConfigurationError) -> String) throws(ConfigurationError) -> [String] {
+        guard case .list(let items) = value, !items.isEmpty else {
+            throw ConfigurationError(key: path, "must be a non-empty list of \(what)")
+        }
+        var out: [String] = []
+        for item in items { out.append(try each(item)) }
+        return out
     }
 
     static let ipv4Pattern = #"^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$"#
