@@ -27,7 +27,7 @@ ensure_build_deps() {
 # Commands the scripts and tests run beyond Swift, each with the Debian package that has it.
 # util-linux is Essential in Debian, but a container image may lack parts of it.
 TEST_TOOLS="python3:python3 ip:iproute2 sysctl:procps pgrep:procps curl:curl
-taskset:util-linux unshare:util-linux setpriv:util-linux kubectl:kubernetes-client"
+taskset:util-linux unshare:util-linux setpriv:util-linux kubectl:kubernetes-client openssl:openssl"
 
 # Installs what the tests need that a bare Debian with Swift lacks.
 ensure_test_tools() {
