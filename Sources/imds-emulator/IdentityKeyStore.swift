@@ -33,7 +33,12 @@ enum IdentityKeyStore {
         }
         let keyPath = dir + "/" + keyFile
         let certPath = dir + "/" + certificateFile
-        if FileManager.default.fileExists(atPath: keyPath) {
+        let haveKey = FileManager.default.fileExists(atPath: keyPath)
+        if haveKey != FileManager.default.fileExists(atPath: certPath) {
+            // A start that died between the two writes: say so rather than guess.
+            throw ConfigurationError(key: "state-dir", "holds \(haveKey ? keyFile : certificateFile) without \(haveKey ? certificateFile : keyFile); remove it to make a new pair")
+        }
+        if haveKey {
             let keyPEM = try read(keyPath, key: "state-dir")
             let certPEM = try read(certPath, key: "state-dir")
             do {

@@ -123,6 +123,7 @@ import Testing
         #expect(error(spot, [("type", .string("spot-interruption")), ("action", .string("hibernate")), ("stop_answering", .bool(true))])?.field == "stop_answering")
         #expect(error(spot, [("type", .string("autoscaling"))])?.problem.contains("auto-scaling-group") == true)
         #expect(spot.events.isEmpty)
+        #expect(spot.events.nextId == "evt-1", "a refused spec uses no id")
     }
 
     @Test func configurationSchedulesEventsAndNamesBadKeys() throws {

@@ -133,3 +133,18 @@ def test_bad_identity_files_exit_2(tmp_path, files, needle):
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().split("\n")
     assert len(lines) == 1 and needle in lines[0], r.stderr
+
+
+def test_half_a_key_pair_in_the_state_dir_exits_2(tmp_path):
+    """A certificate without its key (a start that died between the two writes): exit 2 naming
+    state-dir, not a new key silently beside the old certificate."""
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    (state / "identity-cert.pem").write_text("left over\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    r = run_proc([str(binary()), "serve", "--listen", "127.0.0.1:0", "--state-dir", str(state)], clean_env(home),
+                 timeout=20, cwd=str(tmp_path))
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().split("\n")
+    assert len(lines) == 1 and "state-dir" in lines[0] and "identity-key.pem" in lines[0], r.stderr

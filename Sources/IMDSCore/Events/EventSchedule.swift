@@ -7,14 +7,13 @@ public struct EventSchedule: Sendable {
 
     public var isEmpty: Bool { events.isEmpty }
 
-    /// The next id, `evt-1`, `evt-2`, …: stable names for the control API and the journal.
-    public mutating func makeId() -> String {
-        defer { nextNumber += 1 }
-        return "evt-\(nextNumber)"
-    }
+    /// The id the next added event gets, `evt-1`, `evt-2`, …: stable names for the control API
+    /// and the journal. A spec that fails to read uses none.
+    public var nextId: String { "evt-\(nextNumber)" }
 
     public mutating func add(_ event: InstanceEvent) {
         events.append(event)
+        nextNumber += 1
     }
 
     public func event(_ id: String) -> InstanceEvent? {
@@ -37,6 +36,17 @@ public struct EventSchedule: Sendable {
 
     public mutating func removeAll() {
         events.removeAll()
+    }
+
+    /// What decides the view this client gets now: the ids of the events it is shown and,
+    /// for maintenance, their state at this moment. Cheap, so each request computes it and
+    /// renders the view only when no tree is kept for it.
+    func visibility(for request: Request, at now: Timestamp) -> [String] {
+        events.compactMap { event in
+            guard event.isVisible(to: request, at: now) else { return nil }
+            if case .maintenance(let m) = event.kind { return event.id + "/" + m.state(at: now).rawValue }
+            return event.id
+        }
     }
 
     /// The leaves the events own, as this client sees them now. Maintenance lists are always
@@ -93,7 +103,7 @@ public struct EventSchedule: Sendable {
     }
 }
 
-/// The event leaves one client sees at one moment; equal views share one built tree.
-struct EventView: Hashable, Sendable {
+/// The event leaves one client sees at one moment.
+struct EventView: Sendable {
     var leaves: [String: String]
 }

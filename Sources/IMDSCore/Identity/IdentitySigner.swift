@@ -10,7 +10,7 @@ import SwiftASN1
 /// SignedData holding the document, base64 without PEM armour). EC2 uses a DSA key with
 /// SHA-1 for `pkcs7`; here one RSA-2048 key with SHA-256 signs all three, which the same
 /// verification commands accept.
-public struct IdentitySigner: @unchecked Sendable {
+public struct IdentitySigner: Sendable {
     public let privateKey: _RSA.Signing.PrivateKey
     public let certificate: Certificate
 

@@ -27,8 +27,9 @@ public final class IMDSService: @unchecked Sendable {
     private(set) var tree: MetadataTree
     /// Spot, rebalance, maintenance and Auto Scaling events (the control API and the file).
     public private(set) var events = EventSchedule()
-    /// Trees for the event views clients have seen, so that a request costs one lookup.
-    private var eventTrees: [EventView: MetadataTree] = [:]
+    /// Trees for the event visibilities clients have had (`EventSchedule.visibility`), so that
+    /// a request costs one lookup.
+    private var eventTrees: [[String]: MetadataTree] = [:]
     /// What signs the identity document: a key given or loaded at start, or one made when
     /// a signature is first asked for (an RSA key takes up to a tenth of a second to make,
     /// which most runs never need to spend).
@@ -140,11 +141,13 @@ public final class IMDSService: @unchecked Sendable {
     /// The tree this client sees now: the plain one, or one with the events it is shown.
     func tree(for request: Request) -> MetadataTree {
         guard !events.isEmpty else { return tree }
-        let view = events.view(for: request, at: clock.now(), autoScaling: settings.instance.autoScalingGroup != nil)
-        if let built = eventTrees[view] { return built }
-        let built = buildTree(events: view)
+        let now = clock.now()
+        let visible = events.visibility(for: request, at: now)
+        if let built = eventTrees[visible] { return built }
+        let built = buildTree(events: events.view(for: request, at: now,
+                                                  autoScaling: settings.instance.autoScalingGroup != nil))
         if eventTrees.count >= 256 { eventTrees.removeAll() }
-        eventTrees[view] = built
+        eventTrees[visible] = built
         return built
     }
 
@@ -193,8 +196,7 @@ public final class IMDSService: @unchecked Sendable {
 
     /// Adds an event read from the control API's JSON or the configuration file.
     public func addEvent(spec: JSONValue, name: (String) -> String = { $0 }) throws(EventSpecError) -> InstanceEvent {
-        let id = events.makeId()
-        let event = try InstanceEvent(spec: spec, id: id, now: clock.now(), instance: settings.instance,
+        let event = try InstanceEvent(spec: spec, id: events.nextId, now: clock.now(), instance: settings.instance,
                                       randomHex: { self.randomHex(17) }, name: name)
         events.add(event)
         eventTrees = [:]
