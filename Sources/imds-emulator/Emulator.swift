@@ -10,7 +10,12 @@ import Logging
 /// All its state is touched on the event-loop thread only: the worker hands results back
 /// through the loop's inbox. That is what the unchecked Sendable conformance promises.
 final class Emulator: @unchecked Sendable {
-    private let configuration: Configuration
+    /// The configuration as started, or as last reloaded on SIGHUP.
+    private var configuration: Configuration
+    /// Reads the file and flags again (SIGHUP); nil when serve was started without a file.
+    private let reloadConfiguration: (() throws -> Configuration)?
+    /// The account the credential source's role belongs to, which wins over the file's.
+    private let sourceAccountId: String?
     private let logger: Logger
     /// Real time plus the control API's offset: what expiry and rotation are decided by.
     private let clock = ShiftedClock(base: SystemClock())
@@ -41,10 +46,13 @@ final class Emulator: @unchecked Sendable {
     private var reportedExpiry: Timestamp?
     private var stopping = false
 
-    init(configuration: Configuration, built: SourceFactory.Built, logger: Logger) throws {
+    init(configuration: Configuration, built: SourceFactory.Built, logger: Logger,
+         reload: (() throws -> Configuration)? = nil) throws {
         var configuration = configuration
         if let account = built.accountId { configuration.service.instance.accountId = account }
         self.configuration = configuration
+        self.reloadConfiguration = reload
+        self.sourceAccountId = built.accountId
         self.logger = logger
         self.source = built.source
         self.summary = built.summary
@@ -55,7 +63,8 @@ final class Emulator: @unchecked Sendable {
         } ?? RandomSource.system.bytes(TokenAuthority.keyLength)
         accessLog = try AccessLogWriter(configuration.accessLog)
         if configuration.adminListen != nil { adminToken = try AdminToken.load(configuration) }
-        service = IMDSService(settings: configuration.service, tokenKey: key, clock: clock)
+        service = IMDSService(settings: configuration.service, tokenKey: key, clock: clock,
+                              identityRotation: configuration.rotation)
         service.hostCheck = configuration.hostCheck
         switch try IdentityKeyStore.load(configuration, now: clock.now()) {
         case .signer(let signer, let certificatePath):
@@ -144,7 +153,10 @@ final class Emulator: @unchecked Sendable {
 
         loop.onSignal(SIGTERM) { [unowned self] in self.shutdown("SIGTERM") }
         loop.onSignal(SIGINT) { [unowned self] in self.shutdown("SIGINT") }
-        loop.onSignal(SIGHUP) { [unowned self] in self.reopenAccessLog() }
+        loop.onSignal(SIGHUP) { [unowned self] in
+            self.reopenAccessLog()
+            self.reload()
+        }
         tick()
         loop.run()
         if let token = adminToken, token.temporary { unlink(token.path) }
@@ -204,6 +216,10 @@ final class Emulator: @unchecked Sendable {
         guard !stopping else { return }
         let now = clock.now()
         if planner.isDue(at: now) && !fetching { refresh(at: now) }
+        if service.refreshIdentityCredentials(), let set = service.identityCredentialSet {
+            logger.debug("published instance identity credentials", metadata: [
+                "access_key_id": "\(set.accessKeyId)", "expiration": "\(set.expiration.iso8601)"])
+        }
         if let set = service.credentials, set.isExpired(at: now), reportedExpiry != set.expiration {
             reportedExpiry = set.expiration
             logger.error("credentials \(set.accessKeyId) expired at \(set.expiration.iso8601) and no new set could be fetched; the credentials path answers 500 until a refresh succeeds")
@@ -279,6 +295,56 @@ final class Emulator: @unchecked Sendable {
         }
     }
 
+    /// SIGHUP with a configuration file: reads it again, with the same flags over it, and
+    /// applies what can change while serving: the instance facts, the file's events and the
+    /// endpoint's switches, each only when the file changed it (a change made through the
+    /// control API stays until the file changes that part). Connections and tokens are kept;
+    /// a changed value gets a new `Last-Modified`. Other changed keys are named and wait for
+    /// the next start; a file that no longer reads leaves everything as it was.
+    private func reload() {
+        guard let reloadConfiguration else { return }
+        var next: Configuration
+        do {
+            next = try reloadConfiguration()
+        } catch {
+            logger.error("SIGHUP: configuration not reloaded, still serving the previous one: \(error)")
+            return
+        }
+        if let account = sourceAccountId { next.service.instance.accountId = account }
+        let waiting = configuration.restartOnlyChanges(in: next)
+        if !waiting.isEmpty {
+            logger.warning("SIGHUP: \(waiting.joined(separator: ", ")) changed; only a restart applies that")
+        }
+        let old = configuration
+        if next.service.instance != old.service.instance {
+            let changed = service.updateInstance(next.service.instance)
+            if !changed.isEmpty { noteInstanceChange(changed, via: "SIGHUP") }
+        }
+        let new = next.service
+        service.update { s in
+            if new.imdsv1Enabled != old.service.imdsv1Enabled { s.imdsv1Enabled = new.imdsv1Enabled }
+            if new.hopLimit != old.service.hopLimit { s.hopLimit = new.hopLimit }
+            if new.throttleRPS != old.service.throttleRPS { s.throttleRPS = new.throttleRPS }
+            if new.extendedAPI != old.service.extendedAPI { s.extendedAPI = new.extendedAPI }
+        }
+        configuration.service = next.service
+        configuration.service.role = old.service.role
+        if next.events != old.events {
+            configuration.events = next.events
+            replaceEventsWithTheFile()
+        }
+        logger.info("SIGHUP: configuration reloaded")
+    }
+
+    /// Every event goes; the file's are scheduled again, their times counted from now.
+    private func replaceEventsWithTheFile() {
+        for event in service.events.events { noteEvent("deleted", event.json(at: clock.now())) }
+        service.removeAllEvents()
+        for spec in configuration.events {
+            if let event = try? service.addEvent(spec: spec) { noteEvent("created", event.json(at: clock.now())) }
+        }
+    }
+
     /// Stops accepting, lets replies already handed to libevent finish, then leaves the loop.
     private func shutdown(_ signal: String) {
         guard !stopping, let server else { return }
@@ -344,6 +410,11 @@ extension Emulator: EmulatorControl {
         logger.info("instance event \(change)", metadata: ["event": "\(event.compact)"])
     }
 
+    func noteInstanceChange(_ paths: [String], via: String) {
+        journal.append(entry: .instance(time: realClock.now(), via: via, changed: paths))
+        logger.info("instance facts changed", metadata: ["via": "\(via)", "changed": "\(paths.count) path(s)"])
+    }
+
     func metricsText() -> String {
         let servers = [server, containerServer].compactMap { $0 }
         return metrics.text(expiresIn: service.credentials.map { $0.expiration - clock.now() },
@@ -364,12 +435,10 @@ extension Emulator: EmulatorControl {
         clock.offset = Seconds(0)
         service.faults = FaultSet()
         // The file's events again, counted from now; the control API's are gone.
-        for event in service.events.events { noteEvent("deleted", event.json(at: clock.now())) }
-        service.removeAllEvents()
-        for spec in configuration.events {
-            if let event = try? service.addEvent(spec: spec) { noteEvent("created", event.json(at: clock.now())) }
-        }
+        replaceEventsWithTheFile()
         let started = configuration.service
+        let changed = service.updateInstance(started.instance)
+        if !changed.isEmpty { noteInstanceChange(changed, via: "POST /v1/reset") }
         service.update { s in
             s.imdsv1Enabled = started.imdsv1Enabled
             s.hopLimit = started.hopLimit

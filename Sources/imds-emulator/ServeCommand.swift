@@ -163,7 +163,11 @@ struct ServeCommand: ParsableCommand {
         }
         let built = try SourceFactory.make(configuration, environment: ProcessInfo.processInfo.environment)
         let logger = Logger(label: "imds-emulator")
-        let emulator = try Emulator(configuration: configuration, built: built, logger: logger)
+        var reload: (() throws -> Configuration)?
+        if let file = config {
+            reload = { try ConfigurationLoader.load(file: file, flags: flags) }
+        }
+        let emulator = try Emulator(configuration: configuration, built: built, logger: logger, reload: reload)
         try emulator.run()
     }
 }

@@ -56,3 +56,47 @@ import Testing
         #expect(fails([("public-ipv4", .scalar("54.1.2.3")), ("ipv6", .list([.scalar("2600:1f18::10")]))]) == nil)
     }
 }
+
+@Suite struct NetworkInterfaceTests {
+    func instance(_ nics: [ConfigValue]) throws(ConfigurationError) -> InstanceMetadata {
+        try Configuration(values: [("instance", .map([(key: "network-interfaces", value: .list(nics))]))]).service.instance
+    }
+
+    func nic(_ members: [(String, ConfigValue)]) -> ConfigValue { .map(members.map { (key: $0.0, value: $0.1) }) }
+
+    @Test func secondaryInterfacesTakeDefaultsThatAgreeWithThePrimary() throws {
+        let m = try instance([nic([]), nic([("subnet-ipv4-cidr-block", .scalar("172.31.32.0/20")),
+                                          ("local-ipv4", .list([.scalar("172.31.32.5"), .scalar("172.31.32.6")]))])])
+        let nics = m.interfaces
+        #expect(nics.map(\.deviceNumber) == [0, 1, 2])
+        #expect(Set(nics.map(\.mac)).count == 3 && Set(nics.map(\.interfaceId)).count == 3)
+        #expect(nics[1].localIPv4s == ["172.31.16.11"] && nics[1].subnetId == nics[0].subnetId)
+        #expect(nics[2].subnetId != nics[0].subnetId && nics[2].vpcId == nics[0].vpcId)
+        #expect(nics[2].localHostname == "ip-172-31-32-5.ec2.internal" && nics[2].localIPv4s.count == 2)
+        #expect(nics[1].securityGroupIds == nics[0].securityGroupIds)
+        let (service, _) = makeService({ var s = ServiceSettings(); s.instance = m; return s }())
+        let t = token(service)
+        let listing = get(service, "/latest/meta-data/network/interfaces/macs/", token: t).body
+        #expect(listing.split(separator: "\n").count == 3)
+        #expect(get(service, "/latest/meta-data/network/interfaces/macs/\(nics[2].mac)/local-ipv4s", token: t).body
+                == "172.31.32.5\n172.31.32.6")
+        #expect(get(service, "/latest/meta-data/network/interfaces/macs/\(nics[2].mac)/device-number", token: t).body == "2")
+    }
+
+    @Test func conflictingInterfacesNameTheirKey() {
+        func refused(_ nics: [ConfigValue]) -> String? {
+            do { _ = try instance(nics); return nil } catch { return error.key }
+        }
+        #expect(refused([nic([("local-ipv4", .scalar("172.31.16.10"))])]) == "instance.network-interfaces[0].local-ipv4")
+        #expect(refused([nic([("mac", .scalar("0e:1a:2b:3c:4d:5e"))])]) == "instance.network-interfaces[0].mac")
+        #expect(refused([nic([("local-ipv4", .scalar("10.0.0.5"))])]) == "instance.network-interfaces[0].local-ipv4")
+        #expect(refused([nic([("subnet-ipv4-cidr-block", .scalar("10.0.0.0/24")), ("local-ipv4", .scalar("10.0.0.5"))])])
+                == "instance.network-interfaces[0].subnet-ipv4-cidr-block")
+        #expect(refused([nic([("colour", .scalar("blue"))])]) == "instance.network-interfaces[0].colour")
+        #expect(refused([.scalar("eth1")]) == "instance.network-interfaces[0]")
+        #expect(refused([nic([("security-groups", .list([.scalar("a"), .scalar("b")])),
+                              ("security-group-ids", .list([.scalar("sg-0123456789abcdef0")]))])])
+                == "instance.network-interfaces[0].security-group-ids")
+        #expect(refused([nic([("public-ipv4", .scalar("3.4.5.6")), ("ipv6", .scalar("2600:1f18::11"))])]) == nil)
+    }
+}

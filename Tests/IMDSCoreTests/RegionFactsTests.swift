@@ -32,3 +32,17 @@ import Testing
         #expect(get(service, "/latest/meta-data/placement/availability-zone-id", token: t).body == "cnn1-az2")
     }
 }
+
+@Suite struct InstanceTypeFactsTests {
+    @Test func gravitonTypesAreArm64UnlessTheArchitectureIsGiven() {
+        var m = InstanceMetadata()
+        for (type, arch) in [("t3.micro", "x86_64"), ("t4g.nano", "arm64"), ("m7gd.large", "arm64"), ("c6gn.xlarge", "arm64"),
+                             ("im4gn.large", "arm64"), ("a1.medium", "arm64"), ("g4dn.xlarge", "x86_64"), ("g5g.xlarge", "arm64"),
+                             ("m5zn.large", "x86_64"), ("u-6tb1.metal", "x86_64")] {
+            m.instanceType = type
+            #expect(m.resolvedArchitecture == arch, "\(type)")
+        }
+        m.architecture = "x86_64"
+        #expect(m.resolvedArchitecture == "x86_64")
+    }
+}

@@ -477,3 +477,18 @@ def debian_aws_v2_skip_reason() -> str | None:
     if "aws-cli/2" not in (out.stdout + out.stderr):
         return f"/usr/bin/aws is not CLI v2: {(out.stdout + out.stderr).strip()!r}"
     return None
+
+
+def reader(emu, user_agent: str | None = None):
+    """botocore's own IMDS client (token PUT, then GET with the token) reading any meta-data
+    path: `reader(emu).read("spot/instance-action")` → (status, text)."""
+    from botocore.utils import IMDSFetcher
+
+    class PathReader(IMDSFetcher):
+        def read(self, path: str):
+            token = self._fetch_metadata_token()
+            assert token, "botocore got no IMDSv2 token"
+            r = self._get_request(url_path="latest/meta-data/" + path, retry_func=lambda _: False, token=token)
+            return r.status_code, r.text
+
+    return PathReader(timeout=2, num_attempts=1, base_url=emu.url, env={}, user_agent=user_agent)

@@ -26,6 +26,11 @@ ds = ec2.DataSourceEc2(
     distro=None, paths=helpers.Paths({"run_dir": d, "cloud_dir": d}))
 ds._cloud_name = "aws"   # what cloud-init's platform check (DMI) says on a real EC2 instance
 crawled = ds.crawl_metadata()
+# The network configuration cloud-init would write for these interfaces, each MAC named by
+# its device number as the kernel would have them.
+macs = crawled["meta-data"]["network"]["interfaces"]["macs"]
+crawled["netplan"] = ec2.convert_ec2_metadata_network_config(
+    crawled["meta-data"]["network"], macs_to_nics={m: "eth" + v["device-number"] for m, v in macs.items()})
 print(json.dumps(crawled, default=lambda o: o.decode() if isinstance(o, bytes) else str(o)))
 '''
 
@@ -38,6 +43,8 @@ instance:
   tags: {Name: web-1}
   public-keys: {laptop: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbc me@laptop"}
   user-data: "#cloud-config\\nhostname: web-1\\n"
+  network-interfaces:
+    - {local-ipv4: [10.20.30.50, 10.20.30.51]}
 """
 
 
@@ -67,6 +74,12 @@ def test_cloud_init_ec2_datasource_crawls_the_emulator(link_local_ns, feature_em
     assert md["iam"]["info"]["InstanceProfileArn"].endswith(":instance-profile/web-role")
     assert "security-credentials" not in md["iam"], "cloud-init skips credentials"
     assert md["network"]["interfaces"]["macs"][md["mac"]]["local-ipv4s"] == "10.20.30.40"
+    # Two interfaces: route metrics by device number, the second's secondary address with
+    # its subnet's prefix.
+    eth = crawled["netplan"]["ethernets"]
+    assert sorted(eth) == ["eth0", "eth1"], eth
+    assert eth["eth0"]["dhcp4-overrides"] == {"route-metric": 100} and "addresses" not in eth["eth0"]
+    assert eth["eth1"]["dhcp4-overrides"] == {"route-metric": 200} and eth["eth1"]["addresses"] == ["10.20.30.51/20"]
     assert crawled["user-data"] == "#cloud-config\nhostname: web-1\n"
     # cloud-init follows `0=laptop` to `0/openssh-key` and keys the result by name.
     assert md["public-keys"] == {"laptop": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbc me@laptop"}

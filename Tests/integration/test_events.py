@@ -10,10 +10,9 @@ import json
 import time
 
 import pytest
-from botocore.utils import IMDSFetcher
 
 from conftest_control import control_emulator, control_env, imds_request, iso_epoch, raw_exchange  # noqa: F401
-from imds_helpers import TOKEN_PATH, TTL_HEADER, build_request
+from imds_helpers import TOKEN_PATH, TTL_HEADER, build_request, reader
 
 MD = "/latest/meta-data/"
 
@@ -22,20 +21,6 @@ instance:
   instance-life-cycle: spot
   auto-scaling-group: web-asg
 """
-
-
-class PathReader(IMDSFetcher):
-    """botocore's IMDS client (token PUT, then GET with the token) reading any path."""
-
-    def read(self, path: str):
-        token = self._fetch_metadata_token()
-        assert token, "botocore got no IMDSv2 token"
-        r = self._get_request(url_path="latest/meta-data/" + path, retry_func=lambda _: False, token=token)
-        return r.status_code, r.text
-
-
-def reader(emu, user_agent: str | None = None) -> PathReader:
-    return PathReader(timeout=2, num_attempts=1, base_url=emu.url, env={}, user_agent=user_agent)
 
 
 def spot_emulator(control_emulator, tmp_path, extra: str = ""):

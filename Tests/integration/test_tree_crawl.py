@@ -26,6 +26,9 @@ instance:
   ipv6: ["2406:da1c::10"]
   public-keys: {laptop: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbc me@laptop"}
   block-device-mapping: {ami: /dev/xvda, root: /dev/xvda, ebs1: sdb}
+  network-interfaces:
+    - {local-ipv4: [172.31.16.30, 172.31.16.31], public-ipv4: 13.54.9.9}
+    - {subnet-ipv4-cidr-block: 172.31.48.0/20, security-groups: [db]}
 """,
     "china": """\
 role: reader
@@ -111,9 +114,33 @@ def test_crawl_finds_every_listed_path_and_no_contradiction(emulator, tmp_path, 
     for index, key in keys.items():
         assert re.fullmatch(r"\d+", index) and key.startswith("ssh-"), (index, key)
     assert list(md["block-device-mapping/" + n] for n in ("ami", "root")) == ["/dev/xvda", "/dev/xvda"]
-    assert md[nic + "owner-id"] == doc["accountId"]
     assert md[nic + "security-groups"] == md["security-groups"]
     assert md[nic + "local-hostname"] == md["local-hostname"]
+    assert md[nic + "device-number"] == "0"
+
+    # Every interface: its own MAC, id and addresses, inside its subnet, in the one VPC.
+    nics = sorted({p.split("/")[3] for p in md if p.startswith("network/interfaces/macs/")})
+    devices, addresses = set(), set()
+    for mac in nics:
+        d = f"network/interfaces/macs/{mac}/"
+        assert md[d + "mac"] == mac and md[d + "owner-id"] == doc["accountId"]
+        assert md[d + "vpc-id"] == md[nic + "vpc-id"] and md[d + "vpc-ipv4-cidr-block"] == str(vpc)
+        sub = ipaddress.ip_network(md[d + "subnet-ipv4-cidr-block"])
+        assert sub.subnet_of(vpc)
+        ips = md[d + "local-ipv4s"].split("\n")
+        assert all(ipaddress.ip_address(ip) in sub for ip in ips), (mac, ips, sub)
+        assert md[d + "local-hostname"].startswith("ip-" + ips[0].replace(".", "-") + ".")
+        assert len(md[d + "security-group-ids"].split("\n")) == len(md[d + "security-groups"].split("\n"))
+        devices.add(md[d + "device-number"])
+        assert not addresses & set(ips), "an address on two interfaces"
+        addresses |= set(ips)
+    assert devices == {str(i) for i in range(len(nics))}
+    assert len({md[f"network/interfaces/macs/{m}/interface-id"] for m in nics}) == len(nics)
+
+    # The instance's own identity set: its account, and keys apart from the role's.
+    identity_info = json.loads(md["identity-credentials/ec2/info"])
+    identity = json.loads(md["identity-credentials/ec2/security-credentials/ec2-instance"])
+    assert identity_info["AccountId"] == doc["accountId"] and identity_info["LastUpdated"] == identity["LastUpdated"]
 
     roles = [p.split("/")[-1] for p in md if p.startswith("iam/security-credentials/")]
     assert len(roles) == 1, roles
@@ -122,6 +149,7 @@ def test_crawl_finds_every_listed_path_and_no_contradiction(emulator, tmp_path, 
     assert info["InstanceProfileArn"].startswith(f"arn:{partition}:iam::")
     creds = json.loads(md["iam/security-credentials/" + roles[0]])
     assert creds["Code"] == "Success" and creds["AccessKeyId"].startswith("ASIA")
+    assert identity["AccessKeyId"].startswith("ASIA") and identity["AccessKeyId"] != creds["AccessKeyId"]
 
     life = md["instance-life-cycle"]
     assert life in ("on-demand", "spot")
@@ -132,6 +160,10 @@ def test_crawl_finds_every_listed_path_and_no_contradiction(emulator, tmp_path, 
         assert life == "spot" and md["autoscaling/target-lifecycle-state"] == "InService"
         assert md["placement/availability-zone-id"] == "apse2-az3"
         assert md["tags/instance/Name"] == "web-1" and md["tags/instance/team"] == "core"
+        assert len(nics) == 3 and addresses >= {"172.31.16.30", "172.31.16.31"}
+        second = next(m for m in nics if md[f"network/interfaces/macs/{m}/device-number"] == "2")
+        assert md[f"network/interfaces/macs/{second}/security-groups"] == "db"
+        assert md[f"network/interfaces/macs/{second}/subnet-id"] != md[nic + "subnet-id"]
         assert leaves["/latest/user-data"].startswith("#cloud-config")
     if name == "china":
         assert md["placement/availability-zone-id"] == "cnnw1-az1"

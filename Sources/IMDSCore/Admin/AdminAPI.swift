@@ -146,6 +146,25 @@ public final class AdminAPI: @unchecked Sendable {
             let json = event.json(at: service.clock.now())
             control.noteEvent("deleted", json)
             reply(Self.json(json))
+        case (.patch, .instance):
+            guard case .object(let changes) = try body(request, allowed: Configuration.instanceKeys), !changes.isEmpty else {
+                throw AdminError.badRequest("give the instance facts to change, keyed as in the file's instance: section")
+            }
+            let next: InstanceMetadata
+            do throws(ConfigurationError) {
+                next = try service.settings.instance.applying(changes)
+            } catch {
+                throw AdminError.badRequest(error.description)
+            }
+            let changed = service.updateInstance(next)
+            control.noteInstanceChange(changed, via: "PATCH /v1/instance")
+            reply(Self.json(.object([("changed", .array(changed.map { .string($0) })),
+                                     ("identity_document", IdentityDocument.json(next, pendingTime: service.startTime))])))
+        case (.post, .rotateIdentityCredentials):
+            _ = try body(request, allowed: [])
+            service.refreshIdentityCredentials(force: true)
+            guard let set = service.identityCredentialSet else { throw AdminError(status: 500, message: "no identity set") }
+            reply(Self.json(.object(Self.setMembers("ec2-instance", set))))
         case (.get, .identityCertificate):
             guard let pem = service.identityCertificatePEM else {
                 throw AdminError.notFound("the identity document is not signed")
@@ -164,6 +183,8 @@ public final class AdminAPI: @unchecked Sendable {
         case metrics, state, rotate(String), expire(String), faults, clock, settings, revoke, journal, reset, events
         case event(String)
         case identityCertificate
+        case instance
+        case rotateIdentityCredentials
 
         init?(_ path: String) {
             let parts = path.split(separator: "/").map(String.init)
@@ -178,11 +199,14 @@ public final class AdminAPI: @unchecked Sendable {
                 case "journal": self = .journal
                 case "reset": self = .reset
                 case "events": self = .events
+                case "instance": self = .instance
                 default: return nil
                 }
             case 3 where parts[0] == "v1" && parts[1] == "tokens" && parts[2] == "revoke": self = .revoke
             case 3 where parts[0] == "v1" && parts[1] == "events": self = .event(parts[2])
             case 3 where parts[0] == "v1" && parts[1] == "identity" && parts[2] == "certificate": self = .identityCertificate
+            case 3 where parts[0] == "v1" && parts[1] == "identity-credentials" && parts[2] == "rotate":
+                self = .rotateIdentityCredentials
             case 4 where parts[0] == "v1" && parts[1] == "roles" && parts[3] == "rotate": self = .rotate(parts[2])
             case 4 where parts[0] == "v1" && parts[1] == "roles" && parts[3] == "expire": self = .expire(parts[2])
             default: return nil
@@ -236,10 +260,16 @@ public final class AdminAPI: @unchecked Sendable {
                      ("expiration", .string(set.expiration.iso8601)), ("expired", .bool(set.isExpired(at: now)))]
         }
         role.append(("serve_expired", .bool(service.serveExpired)))
+        var identity: [(String, JSONValue)] = [("name", .string("ec2-instance"))]
+        if let set = service.identityCredentialSet {
+            identity += [("access_key_id", .string(set.accessKeyId)), ("last_updated", .string(set.lastUpdated.iso8601)),
+                         ("expiration", .string(set.expiration.iso8601))]
+        }
         return .object([
             ("now", .string(now.iso8601)),
             ("clock_offset_seconds", .double(control.clockOffset.value)),
             ("roles", .array([.object(role)])),
+            ("identity_credentials", .object(identity)),
             ("source", control.sourceState),
             ("settings", settingsJSON()),
             ("faults", .array(service.faults.rules.map(\.json))),

@@ -16,8 +16,11 @@ public protocol EmulatorControl: AnyObject {
     func reset()
     /// Puts an event change into the journal.
     func noteEvent(_ change: String, _ event: JSONValue)
+    /// Puts a change of instance facts (the tree paths whose values changed) into the journal.
+    func noteInstanceChange(_ paths: [String], via: String)
 }
 
 extension EmulatorControl {
     public func noteEvent(_ change: String, _ event: JSONValue) {}
+    public func noteInstanceChange(_ paths: [String], via: String) {}
 }

@@ -18,7 +18,8 @@ extension Configuration {
         "ami-id", "architecture", "local-ipv4", "mac", "hostname", "security-groups", "reservation-id",
         "tags", "user-data", "pending-time", "instance-life-cycle", "auto-scaling-group", "interface-id",
         "subnet-id", "vpc-id", "subnet-ipv4-cidr-block", "vpc-ipv4-cidr-block", "security-group-ids", "public-ipv4",
-        "public-hostname", "ipv6", "subnet-ipv6-cidr-block", "public-keys", "block-device-mapping",
+        "public-hostname", "ipv6", "subnet-ipv6-cidr-block", "public-keys", "block-device-mapping", "metadata-tags",
+        "network-interfaces",
     ]
 
     /// Applies `values` in order over the defaults: later entries win, which is how flags
@@ -245,13 +246,8 @@ extension Configuration {
             throw ConfigurationError(key: identityKey == nil ? "identity-key" : "identity-cert",
                                      "goes with \(identityKey == nil ? "identity-cert" : "identity-key"); give both or neither")
         }
-        try service.instance.checkNetwork()
+        try service.instance.check()
         try checkEvents()
-        let az = service.instance.resolvedAvailabilityZone
-        guard az.count == service.instance.region.count + 1, az.hasPrefix(service.instance.region),
-              let letter = az.last, letter.isASCII, letter.isLowercase else {
-            throw ConfigurationError(key: "instance.availability-zone", "\"\(az)\" is not in region \(service.instance.region); valid: the region followed by one letter, e.g. \(service.instance.region)a")
-        }
     }
 
     static func isRoleName(_ s: String) -> Bool {

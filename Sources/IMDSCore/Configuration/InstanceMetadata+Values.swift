@@ -14,25 +14,23 @@ extension InstanceMetadata {
         case "availability-zone-id":
             availabilityZoneId = try matching(path, value, #"^[a-z0-9]+-az[0-9]+$"#, "a zone id such as use1-az4")
         case "instance-id":
-            instanceId = try resourceId(path, value, "i")
+            instanceId = try Self.resourceId(path, value, "i")
         case "instance-type":
             instanceType = try matching(path, value, #"^[a-z0-9-]+\.[a-z0-9-]+$"#, "a type such as t3.micro")
         case "ami-id":
-            amiId = try resourceId(path, value, "ami")
+            amiId = try Self.resourceId(path, value, "ami")
         case "architecture":
             architecture = try matching(path, value, #"^(i386|x86_64|arm64)$"#, "i386, x86_64 or arm64")
         case "local-ipv4":
-            localIPv4 = try matching(path, value, Self.ipv4Pattern, "an IPv4 address")
+            localIPv4 = try Self.ipv4(path, value)
         case "mac":
-            mac = try matching(path, value, #"^([0-9a-f]{2}:){5}[0-9a-f]{2}$"#, "a lower-case MAC address such as 0e:1a:2b:3c:4d:5e")
+            mac = try Self.mac(path, value)
         case "hostname":
             hostname = try matching(path, value, #"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$"#, "a DNS name")
         case "reservation-id":
-            reservationId = try resourceId(path, value, "r")
+            reservationId = try Self.resourceId(path, value, "r")
         case "security-groups":
-            securityGroups = try nonEmptyList(path, value, "group names") { item throws(ConfigurationError) in
-                try matching(path, item, #"^[^\n]{1,255}$"#, "group names of 1-255 characters")
-            }
+            securityGroups = try Self.groupNames(path, value)
         case "tags":
             guard case .map(let members) = value else {
                 throw ConfigurationError(key: path, "must be a mapping of tag keys to values")
@@ -46,6 +44,8 @@ extension InstanceMetadata {
                 out.append((tagKey, try scalar("\(path).\(tagKey)", tagValue)))
             }
             tags = out
+        case "metadata-tags":
+            metadataTags = try matching(path, value, #"^(enabled|disabled)$"#, "enabled or disabled") == "enabled"
         case "user-data":
             userData = try scalar(path, value)
         case "pending-time":
@@ -55,33 +55,34 @@ extension InstanceMetadata {
             }
             pendingTime = t
         case "interface-id":
-            interfaceId = try resourceId(path, value, "eni")
+            interfaceId = try Self.resourceId(path, value, "eni")
         case "subnet-id":
-            subnetId = try resourceId(path, value, "subnet")
+            subnetId = try Self.resourceId(path, value, "subnet")
         case "vpc-id":
-            vpcId = try resourceId(path, value, "vpc")
+            vpcId = try Self.resourceId(path, value, "vpc")
         case "subnet-ipv4-cidr-block":
-            subnetCIDR = try cidrValue(path, value)
+            subnetCIDR = try Self.cidrValue(path, value)
         case "vpc-ipv4-cidr-block":
-            vpcCIDR = try cidrValue(path, value)
+            vpcCIDR = try Self.cidrValue(path, value)
         case "security-group-ids":
-            securityGroupIds = try nonEmptyList(path, value, "sg- ids, one per security group") { item throws(ConfigurationError) in
-                try resourceId(path, item, "sg")
-            }
+            securityGroupIds = try Self.groupIds(path, value)
         case "public-ipv4":
-            publicIPv4 = try matching(path, value, Self.ipv4Pattern, "an IPv4 address")
+            publicIPv4 = try Self.ipv4(path, value)
         case "public-hostname":
             publicHostname = try matching(path, value, #"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$"#, "a DNS name")
         case "ipv6":
-            let items: [ConfigValue]
-            if case .list(let l) = value { items = l } else { items = [value] }
-            var addresses: [String] = []
-            for item in items {
-                addresses.append(try matching(path, item, #"^[0-9a-f:]{2,39}$"#, "IPv6 addresses in lower case, such as 2600:1f18::10"))
-            }
-            ipv6Addresses = addresses
+            ipv6Addresses = try Self.ipv6List(path, value)
         case "subnet-ipv6-cidr-block":
-            subnetIPv6CIDR = try matching(path, value, #"^[0-9a-f:]{2,39}/[0-9]{1,3}$"#, "an IPv6 CIDR block such as 2600:1f18:1::/64")
+            subnetIPv6CIDR = try Self.ipv6CIDR(path, value)
+        case "network-interfaces":
+            guard case .list(let items) = value else {
+                throw ConfigurationError(key: path, "must be a list of interfaces (mappings), device 1 first")
+            }
+            var nics: [NetworkInterface] = []
+            for (i, item) in items.enumerated() {
+                nics.append(try NetworkInterface(config: item, path: "\(path)[\(i)]"))
+            }
+            secondaryInterfaces = nics
         case "public-keys":
             guard case .map(let members) = value else {
                 throw ConfigurationError(key: path, "must be a mapping of key-pair names to OpenSSH public keys")
@@ -115,12 +116,55 @@ extension InstanceMetadata {
         }
     }
 
+    /// Takes `key` back to its default: what the control API's `null` means. Only facts an
+    /// instance can be without (or that have a derived default) can be cleared.
+    mutating func clear(_ path: String, _ key: String) throws(ConfigurationError) {
+        let defaults = InstanceMetadata()
+        switch key {
+        case "availability-zone": availabilityZone = nil
+        case "availability-zone-id": availabilityZoneId = nil
+        case "hostname": hostname = nil
+        case "tags": tags = []
+        case "user-data": userData = nil
+        case "pending-time": pendingTime = nil
+        case "auto-scaling-group": autoScalingGroup = nil
+        case "interface-id": interfaceId = nil
+        case "subnet-id": subnetId = nil
+        case "vpc-id": vpcId = nil
+        case "subnet-ipv4-cidr-block": subnetCIDR = nil
+        case "vpc-ipv4-cidr-block": vpcCIDR = nil
+        case "security-group-ids": securityGroupIds = nil
+        case "public-ipv4": publicIPv4 = nil
+        case "public-hostname": publicHostname = nil
+        case "ipv6": ipv6Addresses = []
+        case "subnet-ipv6-cidr-block": subnetIPv6CIDR = nil
+        case "public-keys": publicKeys = []
+        case "block-device-mapping": blockDevices = defaults.blockDevices
+        case "network-interfaces": secondaryInterfaces = []
+        default:
+            guard Configuration.instanceKeys.contains(key) else {
+                throw ConfigurationError(key: path, "unknown setting; valid: \(Configuration.instanceKeys.joined(separator: ", "))")
+            }
+            throw ConfigurationError(key: path, "cannot be removed, only changed")
+        }
+    }
+
+    /// The checks that need every fact at once: the network agrees with itself and the zone
+    /// lies in the region.
+    func check() throws(ConfigurationError) {
+        try checkNetwork()
+        let az = resolvedAvailabilityZone
+        guard az.count == region.count + 1, az.hasPrefix(region), let letter = az.last, letter.isASCII, letter.isLowercase else {
+            throw ConfigurationError(key: "instance.availability-zone", "\"\(az)\" is not in region \(region); valid: the region followed by one letter, e.g. \(region)a")
+        }
+    }
+
     /// `prefix-` and 8 or 17 lower-case hex digits, as EC2 writes resource ids.
-    private func resourceId(_ path: String, _ value: ConfigValue, _ prefix: String) throws(ConfigurationError) -> String {
+    static func resourceId(_ path: String, _ value: ConfigValue, _ prefix: String) throws(ConfigurationError) -> String {
         try matching(path, value, "^\(prefix)-([0-9a-f]{8}|[0-9a-f]{17})$", "\(prefix)- followed by 8 or 17 hex digits")
     }
 
-    private func nonEmptyList(_ path: String, _ value: ConfigValue, _ what: String,
+    static func nonEmptyList(_ path: String, _ value: ConfigValue, _ what: String,
                               _ each: (ConfigValue) throws(ConfigurationError) -> String) throws(ConfigurationError) -> [String] {
         guard case .list(let items) = value, !items.isEmpty else {
             throw ConfigurationError(key: path, "must be a non-empty list of \(what)")
@@ -130,9 +174,50 @@ extension InstanceMetadata {
         return out
     }
 
+    static func ipv4(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {
+        try matching(path, value, ipv4Pattern, "an IPv4 address")
+    }
+
+    static func mac(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {
+        try matching(path, value, #"^([0-9a-f]{2}:){5}[0-9a-f]{2}$"#, "a lower-case MAC address such as 0e:1a:2b:3c:4d:5e")
+    }
+
+    static func groupNames(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> [String] {
+        try nonEmptyList(path, value, "group names") { item throws(ConfigurationError) in
+            try matching(path, item, #"^[^\n]{1,255}$"#, "group names of 1-255 characters")
+        }
+    }
+
+    static func groupIds(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> [String] {
+        try nonEmptyList(path, value, "sg- ids, one per security group") { item throws(ConfigurationError) in
+            try resourceId(path, item, "sg")
+        }
+    }
+
+    static func ipv6List(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> [String] {
+        try oneOrMore(path, value) { item throws(ConfigurationError) in
+            try matching(path, item, #"^[0-9a-f:]{2,39}$"#, "IPv6 addresses in lower case, such as 2600:1f18::10")
+        }
+    }
+
+    static func ipv6CIDR(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {
+        try matching(path, value, #"^[0-9a-f:]{2,39}/[0-9]{1,3}$"#, "an IPv6 CIDR block such as 2600:1f18:1::/64")
+    }
+
+    /// One value or a list of them, each checked by `each`.
+    static func oneOrMore(_ path: String, _ value: ConfigValue,
+                          _ each: (ConfigValue) throws(ConfigurationError) -> String) throws(ConfigurationError) -> [String] {
+        let items: [ConfigValue]
+        if case .list(let l) = value { items = l } else { items = [value] }
+        guard !items.isEmpty else { throw ConfigurationError(key: path, "needs at least one value") }
+        var out: [String] = []
+        for item in items { out.append(try each(item)) }
+        return out
+    }
+
     static let ipv4Pattern = #"^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$"#
 
-    private func cidrValue(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {
+    static func cidrValue(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {
         let text = try matching(path, value, #"^[0-9.]+/[0-9]{1,2}$"#, "an IPv4 CIDR block such as 172.31.16.0/20")
         let parts = text.split(separator: "/")
         guard let prefix = Int(parts[1]), prefix <= 32,
@@ -152,14 +237,53 @@ extension InstanceMetadata {
         guard Self.contains(resolvedVpcCIDR, localIPv4) else {
             throw ConfigurationError(key: "instance.vpc-ipv4-cidr-block", "\(resolvedVpcCIDR) does not contain local-ipv4 \(localIPv4)")
         }
-        if let ids = securityGroupIds, ids.count != securityGroups.count {
-            throw ConfigurationError(key: "instance.security-group-ids", "has \(ids.count) ids for \(securityGroups.count) security groups; give one each")
-        }
         if publicHostname != nil, publicIPv4 == nil {
             throw ConfigurationError(key: "instance.public-hostname", "needs instance.public-ipv4")
         }
         if subnetIPv6CIDR != nil, ipv6Addresses.isEmpty {
             throw ConfigurationError(key: "instance.subnet-ipv6-cidr-block", "needs instance.ipv6")
+        }
+        try checkInterfaces()
+    }
+
+    /// Every interface in a subnet of the one VPC, with addresses inside its subnet, and no
+    /// MAC, address or interface id used twice.
+    private func checkInterfaces() throws(ConfigurationError) {
+        var macs: [String: String] = [:], addresses: [String: String] = [:], ids: [String: String] = [:]
+        var subnets: [String: String] = [:]
+        for nic in interfaces {
+            let at = nic.deviceNumber == 0 ? "instance" : "instance.network-interfaces[\(nic.deviceNumber - 1)]"
+            let given = nic.deviceNumber == 0 ? nil : secondaryInterfaces[nic.deviceNumber - 1]
+            for ip in nic.localIPv4s where !Self.contains(nic.subnetCIDR, ip) {
+                throw ConfigurationError(key: at + ".local-ipv4", "\(ip) is not in the interface's subnet \(nic.subnetCIDR)")
+            }
+            let vpcPrefix = Int(nic.vpcCIDR.split(separator: "/").last ?? "") ?? 0
+            let subnetPrefix = Int(nic.subnetCIDR.split(separator: "/").last ?? "") ?? 0
+            let network = String(nic.subnetCIDR.split(separator: "/").first ?? "")
+            guard subnetPrefix >= vpcPrefix, Self.contains(nic.vpcCIDR, network) else {
+                throw ConfigurationError(key: at + ".subnet-ipv4-cidr-block", "\(nic.subnetCIDR) is not inside the VPC's \(nic.vpcCIDR)")
+            }
+            if let other = subnets[nic.subnetId], other != nic.subnetCIDR {
+                throw ConfigurationError(key: at + ".subnet-id", "\(nic.subnetId) is already the subnet \(other); one subnet has one CIDR block")
+            }
+            subnets[nic.subnetId] = nic.subnetCIDR
+            if nic.securityGroupIds.count != nic.securityGroups.count {
+                throw ConfigurationError(key: at + ".security-group-ids", "has \(nic.securityGroupIds.count) ids for \(nic.securityGroups.count) security groups; give one each")
+            }
+            if given?.subnetIPv6CIDR != nil, nic.ipv6Addresses.isEmpty {
+                throw ConfigurationError(key: at + ".subnet-ipv6-cidr-block", "needs \(at).ipv6")
+            }
+            if let first = macs.updateValue(at, forKey: nic.mac) {
+                throw ConfigurationError(key: at + ".mac", "\(nic.mac) is also the MAC of \(first)")
+            }
+            if let first = ids.updateValue(at, forKey: nic.interfaceId) {
+                throw ConfigurationError(key: at + ".interface-id", "\(nic.interfaceId) is also the id of \(first)")
+            }
+            for ip in nic.localIPv4s {
+                if let first = addresses.updateValue(at, forKey: ip) {
+                    throw ConfigurationError(key: at + ".local-ipv4", "\(ip) is also an address of \(first)")
+                }
+            }
         }
     }
 }

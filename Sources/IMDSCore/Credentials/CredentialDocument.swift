@@ -26,6 +26,15 @@ public enum CredentialDocument {
         ]).imdsPretty
     }
 
+    /// `identity-credentials/ec2/info`: which account the instance identity belongs to.
+    public static func identityCredentialsInfo(accountId: String, lastUpdated: Timestamp) -> String {
+        JSONValue.object([
+            ("Code", .string("Success")),
+            ("LastUpdated", .string(lastUpdated.iso8601)),
+            ("AccountId", .string(accountId)),
+        ]).imdsPretty
+    }
+
     /// `iam/info`; aws-c-auth requires all three of `LastUpdated`, `InstanceProfileArn` and
     /// `InstanceProfileId`.
     public static func instanceProfileInfo(_ profile: InstanceProfile, lastUpdated: Timestamp) -> String {

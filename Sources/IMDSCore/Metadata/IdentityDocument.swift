@@ -4,7 +4,7 @@ public enum IdentityDocument {
     public static func json(_ m: InstanceMetadata, pendingTime: Timestamp) -> JSONValue {
         .object([
             ("accountId", .string(m.accountId)),
-            ("architecture", .string(m.architecture)),
+            ("architecture", .string(m.resolvedArchitecture)),
             ("availabilityZone", .string(m.resolvedAvailabilityZone)),
             ("billingProducts", .null),
             ("devpayProductCodes", .null),

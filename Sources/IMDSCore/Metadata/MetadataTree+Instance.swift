@@ -24,6 +24,8 @@ extension MetadataTree {
         if extendedAPI {
             t.insert(md + "iam/security-credentials-extended/" + role, .extendedCredentials(role: role))
         }
+        t.insert(md + "identity-credentials/ec2/info", .identityCredentialsInfo)
+        t.insert(md + "identity-credentials/ec2/security-credentials/ec2-instance", .identityCredentials)
         t.insert(md + "instance-action", .text("none"))
         t.insert(md + "instance-id", .text(m.instanceId))
         t.insert(md + "instance-life-cycle", .text(m.instanceLifeCycle))
@@ -31,33 +33,15 @@ extension MetadataTree {
         t.insert(md + "local-hostname", .text(hostname))
         t.insert(md + "local-ipv4", .text(m.localIPv4))
         t.insert(md + "mac", .text(m.mac))
-        let nic = md + "network/interfaces/macs/\(m.mac)/"
-        t.insert(nic + "device-number", .text("0"))
-        t.insert(nic + "interface-id", .text(m.resolvedInterfaceId))
-        t.insert(nic + "local-hostname", .text(hostname))
-        t.insert(nic + "local-ipv4s", .text(m.localIPv4))
-        t.insert(nic + "mac", .text(m.mac))
-        t.insert(nic + "owner-id", .text(m.accountId))
-        t.insert(nic + "security-group-ids", .text(m.resolvedSecurityGroupIds.joined(separator: "\n")))
-        t.insert(nic + "security-groups", .text(m.securityGroups.joined(separator: "\n")))
-        t.insert(nic + "subnet-id", .text(m.resolvedSubnetId))
-        t.insert(nic + "subnet-ipv4-cidr-block", .text(m.resolvedSubnetCIDR))
-        t.insert(nic + "vpc-id", .text(m.resolvedVpcId))
-        t.insert(nic + "vpc-ipv4-cidr-block", .text(m.resolvedVpcCIDR))
-        t.insert(nic + "vpc-ipv4-cidr-blocks", .text(m.resolvedVpcCIDR))
+        for nic in m.interfaces {
+            t.insertInterface(nic, under: md + "network/interfaces/macs/\(nic.mac)/", owner: m.accountId)
+        }
         if let ip = m.publicIPv4, let name = m.resolvedPublicHostname {
             t.insert(md + "public-ipv4", .text(ip))
             t.insert(md + "public-hostname", .text(name))
-            t.insert(nic + "public-ipv4s", .text(ip))
-            t.insert(nic + "public-hostname", .text(name))
-            t.insert(nic + "ipv4-associations/" + ip, .text(m.localIPv4))
         }
-        if !m.ipv6Addresses.isEmpty {
-            t.insert(md + "ipv6", .text(m.ipv6Addresses[0]))
-            t.insert(nic + "ipv6s", .text(m.ipv6Addresses.joined(separator: "\n")))
-            if let cidr = m.subnetIPv6CIDR {
-                t.insert(nic + "subnet-ipv6-cidr-blocks", .text(cidr))
-            }
+        if let first = m.ipv6Addresses.first {
+            t.insert(md + "ipv6", .text(first))
         }
         // `public-keys/` lists `N=name`; the key itself is at `public-keys/N/openssh-key`.
         for (i, pair) in m.publicKeys.enumerated() {
@@ -71,7 +55,7 @@ extension MetadataTree {
         t.insert(md + "security-groups", .text(m.securityGroups.joined(separator: "\n")))
         t.insert(md + "services/domain", .text(RegionFacts.domain(m.region)))
         t.insert(md + "services/partition", .text(RegionFacts.partition(m.region)))
-        for tag in m.tags {
+        for tag in m.tags where m.metadataTags {
             t.insert(md + "tags/instance/" + tag.key, .text(tag.value))
         }
         let view = events ?? EventSchedule().view(for: nil, at: pendingTime, autoScaling: m.autoScalingGroup != nil)
@@ -92,6 +76,35 @@ extension MetadataTree {
         }
         t.seal()
         return t
+    }
+
+    /// `network/interfaces/macs/MAC/`: one interface's leaves, those of a public address and of
+    /// IPv6 only when it has them, as on EC2.
+    private mutating func insertInterface(_ nic: InterfaceFacts, under dir: String, owner: String) {
+        insert(dir + "device-number", .text(String(nic.deviceNumber)))
+        insert(dir + "interface-id", .text(nic.interfaceId))
+        insert(dir + "local-hostname", .text(nic.localHostname))
+        insert(dir + "local-ipv4s", .text(nic.localIPv4s.joined(separator: "\n")))
+        insert(dir + "mac", .text(nic.mac))
+        insert(dir + "owner-id", .text(owner))
+        insert(dir + "security-group-ids", .text(nic.securityGroupIds.joined(separator: "\n")))
+        insert(dir + "security-groups", .text(nic.securityGroups.joined(separator: "\n")))
+        insert(dir + "subnet-id", .text(nic.subnetId))
+        insert(dir + "subnet-ipv4-cidr-block", .text(nic.subnetCIDR))
+        insert(dir + "vpc-id", .text(nic.vpcId))
+        insert(dir + "vpc-ipv4-cidr-block", .text(nic.vpcCIDR))
+        insert(dir + "vpc-ipv4-cidr-blocks", .text(nic.vpcCIDR))
+        if let ip = nic.publicIPv4, let name = nic.publicHostname {
+            insert(dir + "public-ipv4s", .text(ip))
+            insert(dir + "public-hostname", .text(name))
+            insert(dir + "ipv4-associations/" + ip, .text(nic.localIPv4s[0]))
+        }
+        if !nic.ipv6Addresses.isEmpty {
+            insert(dir + "ipv6s", .text(nic.ipv6Addresses.joined(separator: "\n")))
+            if let cidr = nic.subnetIPv6CIDR {
+                insert(dir + "subnet-ipv6-cidr-blocks", .text(cidr))
+            }
+        }
     }
 
     /// The document exactly as served: what the signatures cover.

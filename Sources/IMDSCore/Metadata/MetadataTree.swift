@@ -13,6 +13,10 @@ public struct MetadataTree: Sendable {
         case extendedCredentials(role: String)
         /// `iam/info`, whose `LastUpdated` follows the credentials.
         case instanceProfileInfo
+        /// `identity-credentials/ec2/security-credentials/ec2-instance`: the instance's own set.
+        case identityCredentials
+        /// `identity-credentials/ec2/info`, whose `LastUpdated` follows that set.
+        case identityCredentialsInfo
         /// `dynamic/instance-identity/signature`, `pkcs7` or `rsa2048`, signed when first asked for.
         case identitySignature(IdentitySignatures.Part)
     }
@@ -65,4 +69,10 @@ public struct MetadataTree: Sendable {
     }
 
     public func node(at path: String) -> Node? { nodes[path] }
+
+    /// The leaves whose content differs between `other` and this tree, including those only
+    /// one of them has.
+    public func changedPaths(from other: MetadataTree) -> [String] {
+        Set(leaves.keys).union(other.leaves.keys).filter { leaves[$0] != other.leaves[$0] }.sorted()
+    }
 }

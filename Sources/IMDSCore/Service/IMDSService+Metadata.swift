@@ -23,7 +23,7 @@ extension IMDSService {
         let annotation = AccessAnnotation(imdsVersion: version)
 
         guard let apiVersion = path.version else {
-            return text(APIVersions.listing, headers: headers, annotation: annotation)
+            return text(APIVersions.listing, headers: headers, lastModified: startTimeHTTP, annotation: annotation)
         }
         guard APIVersions.known.contains(String(apiVersion)) else {
             return ErrorPage.response(404, headers: headers, annotation: annotation)
@@ -37,21 +37,22 @@ extension IMDSService {
             // listing since about 2020 (the 301 of older captures is gone), and the Rust SDK
             // and smithy's Python provider ask for `iam/security-credentials` without the slash
             // and follow no redirect.
-            return text(listing, headers: headers, annotation: annotation)
+            return text(listing, headers: headers, lastModified: startTimeHTTP, annotation: annotation)
         case .leaf(let content)?:
-            return leaf(content, headers: headers, annotation: annotation)
+            return leaf(content, at: key, headers: headers, annotation: annotation)
         }
     }
 
-    private func leaf(_ content: MetadataTree.Content, headers: HTTPHeaders, annotation: AccessAnnotation) -> Response {
+    private func leaf(_ content: MetadataTree.Content, at path: String, headers: HTTPHeaders,
+                      annotation: AccessAnnotation) -> Response {
         switch content {
         case .text(let value):
-            return text(value, headers: headers, annotation: annotation)
+            return text(value, headers: headers, lastModified: lastModifiedHTTP(path), annotation: annotation)
         case .userData(let data):
             var headers = headers
             headers.add("Content-Type", "application/octet-stream")
             headers.add("Accept-Ranges", "none")
-            headers.add("Last-Modified", startTimeHTTP)
+            headers.add("Last-Modified", lastModifiedHTTP(path))
             return Response(status: 200, headers: headers, body: data, annotation: annotation)
         case .credentials(let role), .extendedCredentials(let role):
             guard let set = credentials, canServeCredentials else {
@@ -63,19 +64,34 @@ extension IMDSService {
             annotation.role = role
             annotation.accessKeyId = set.accessKeyId
             let body = content == .credentials(role: role) ? credentialBody : extendedCredentialBody
-            return text(body, headers: headers, lastModified: set.lastUpdated, annotation: annotation)
+            return text(body, headers: headers, lastModified: credentialsUpdatedHTTP, annotation: annotation)
         case .identitySignature(let part):
             guard let signed = signatures() else {
                 var annotation = annotation
                 annotation.error = "the identity document could not be signed"
                 return ErrorPage.response(500, headers: headers, annotation: annotation)
             }
-            return text(signed[part], headers: headers, annotation: annotation)
+            return text(signed[part], headers: headers, lastModified: lastModifiedHTTP(path), annotation: annotation)
         case .instanceProfileInfo:
-            guard let set = credentials else {
+            guard credentials != nil else {
                 return unavailable(headers: headers, annotation: annotation)
             }
-            return text(profileInfoBody, headers: headers, lastModified: set.lastUpdated, annotation: annotation)
+            return text(profileInfoBody, headers: headers, lastModified: credentialsUpdatedHTTP, annotation: annotation)
+        case .identityCredentials, .identityCredentialsInfo:
+            refreshIdentityCredentials()
+            guard let set = identityCredentials.current else {
+                return unavailable(headers: headers, annotation: annotation)
+            }
+            var annotation = annotation
+            let body: String
+            if content == .identityCredentials {
+                annotation.role = "ec2-instance"
+                annotation.accessKeyId = set.accessKeyId
+                body = identityCredentialBody
+            } else {
+                body = identityInfoBody
+            }
+            return text(body, headers: headers, lastModified: identityUpdatedHTTP, annotation: annotation)
         }
     }
 
@@ -93,16 +109,13 @@ extension IMDSService {
         return response
     }
 
-    private func text(_ body: String, headers: HTTPHeaders, lastModified: Timestamp? = nil,
+    /// `lastModified` is the HTTP date of the value's last change.
+    private func text(_ body: String, headers: HTTPHeaders, lastModified: String,
                       annotation: AccessAnnotation) -> Response {
         var headers = headers
         headers.add("Content-Type", "text/plain")
         headers.add("Accept-Ranges", "none")
-        switch lastModified {
-        case nil: headers.add("Last-Modified", startTimeHTTP)
-        case let t? where t == credentials?.lastUpdated: headers.add("Last-Modified", credentialsUpdatedHTTP)
-        case let t?: headers.add("Last-Modified", t.rfc1123)
-        }
+        headers.add("Last-Modified", lastModified)
         return Response(status: 200, headers: headers, body: body, annotation: annotation)
     }
 }

@@ -40,11 +40,21 @@ public final class IMDSService: @unchecked Sendable {
     private(set) var credentialBody = ""
     private(set) var extendedCredentialBody = ""
     private(set) var profileInfoBody = ""
+    /// The instance's own identity set, apart from the role's, and its rendered documents.
+    private(set) var identityCredentials: IdentityCredentials
+    private(set) var identityCredentialBody = ""
+    private(set) var identityInfoBody = ""
+    private(set) var identityUpdatedHTTP = ""
     /// `Last-Modified` values, formatted once rather than per response.
     let startTimeHTTP: String
     private(set) var credentialsUpdatedHTTP = ""
+    /// When each value changed at run time (`updateInstance`), keyed by its tree path; the
+    /// others are as old as the start.
+    private var changedHTTP: [String: String] = [:]
 
-    public init(settings: ServiceSettings, tokenKey: [UInt8], clock: any WallClock, random: RandomSource = .system) {
+    /// `identityRotation` is the schedule of the instance identity set (the role's, normally).
+    public init(settings: ServiceSettings, tokenKey: [UInt8], clock: any WallClock, random: RandomSource = .system,
+                identityRotation: RotationSchedule = RotationSchedule(every: .hours(1), before: .minutes(30))) {
         self.settings = settings
         self.clock = clock
         self.random = random
@@ -56,6 +66,8 @@ public final class IMDSService: @unchecked Sendable {
         self.profile = InstanceProfile(accountId: settings.instance.accountId, name: settings.role,
                                        partition: RegionFacts.partition(settings.instance.region))
         self.throttle = Throttle(requestsPerSecond: settings.throttleRPS)
+        self.identityCredentials = IdentityCredentials(schedule: identityRotation, random: random)
+        refreshIdentityCredentials()
     }
 
     /// Makes `set` the one every credential request gets from now on. The documents are
@@ -94,6 +106,54 @@ public final class IMDSService: @unchecked Sendable {
         }
         settings = next
         if rebuild { rebuildTrees() }
+    }
+
+    /// Replaces the instance facts (`PATCH /v1/instance`, a reloaded configuration file): the
+    /// trees are rebuilt, the document is signed again when next asked for, and every value
+    /// that changed gets `Last-Modified` now. Returns the paths whose values changed.
+    @discardableResult
+    public func updateInstance(_ instance: InstanceMetadata) -> [String] {
+        guard instance != settings.instance else { return [] }
+        let before = tree
+        settings.instance = instance
+        profile = InstanceProfile(accountId: instance.accountId, name: settings.role,
+                                  partition: RegionFacts.partition(instance.region))
+        identitySignatures = nil
+        rebuildTrees()
+        render()
+        renderIdentityCredentials()
+        var changed = tree.changedPaths(from: before)
+        if changed.contains("dynamic/instance-identity/document") {
+            changed += IdentitySignatures.Part.allCases.map { "dynamic/instance-identity/" + $0.rawValue }
+                .filter { tree.node(at: $0) != nil }
+        }
+        let stamp = clock.now().wholeSeconds.rfc1123
+        for path in changed { changedHTTP[path] = stamp }
+        return changed.sorted()
+    }
+
+    /// `Last-Modified` of the value at `path`.
+    func lastModifiedHTTP(_ path: String) -> String { changedHTTP[path] ?? startTimeHTTP }
+
+    /// Replaces the instance identity set when its schedule says so, or now with `force`;
+    /// true when it did. The executable's timer calls it, and each read of its paths too, so
+    /// that a shifted clock never finds a stale set.
+    @discardableResult
+    public func refreshIdentityCredentials(force: Bool = false) -> Bool {
+        guard identityCredentials.refresh(at: clock.now(), force: force) else { return false }
+        renderIdentityCredentials()
+        return true
+    }
+
+    /// The instance identity set now served, for the control API and the logs.
+    public var identityCredentialSet: CredentialSet? { identityCredentials.current }
+
+    private func renderIdentityCredentials() {
+        guard let set = identityCredentials.current else { return }
+        identityCredentialBody = CredentialDocument.credentials(set)
+        identityUpdatedHTTP = set.lastUpdated.rfc1123
+        identityInfoBody = CredentialDocument.identityCredentialsInfo(accountId: settings.instance.accountId,
+                                                                      lastUpdated: set.lastUpdated)
     }
 
     /// Every outstanding token becomes invalid: tokens are checked against the new key only.
