@@ -34,9 +34,14 @@ let package = Package(
             pkgConfig: "expat",
             providers: [.apt(["libexpat1-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibcurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .target(
             name: "CredentialSources",
-            dependencies: ["IMDSCore", "CExpat", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["IMDSCore", "CExpat", "CLibcurl", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "EventHTTP",

@@ -14,22 +14,28 @@ import IMDSCore
 /// has the connection refused and frees it.
 final class ConnectionGate {
     let limit: Int
+    /// Connections one client address may hold, so that one client cannot take every slot.
+    let perClientLimit: Int
     private(set) var open = 0
+    private var openByClient: [String: Int] = [:]
+    private var clientOf: [OpaquePointer: String] = [:]
     private(set) var refused = 0
     /// Microseconds an accepted connection has to deliver its whole request.
     private let requestTimeout: Int64
     private var deadlines = RequestDeadlines<OpaquePointer>()
     private var sweepEvent: OpaquePointer?
-    /// Answers a refused connection on its socket; evhttp frees the connection right after.
-    private let refuse: (OpaquePointer, Int32) -> Void
+    /// Answers a refused connection on its socket, saying which limit; evhttp frees the
+    /// connection right after.
+    private let refuse: (OpaquePointer, Int32, String) -> Void
     /// Bufferevents handed to evhttp in this pass, each holding a reference of ours so that
     /// nothing evhttp does with them before `settle` can free them under us.
     private var pending: [OpaquePointer] = []
     private var settleEvent: OpaquePointer?
 
-    init(http: OpaquePointer, base: OpaquePointer, limit: Int, requestTimeout: Double,
-         refuse: @escaping (OpaquePointer, Int32) -> Void) {
+    init(http: OpaquePointer, base: OpaquePointer, limit: Int, perClientLimit: Int, requestTimeout: Double,
+         refuse: @escaping (OpaquePointer, Int32, String) -> Void) {
         self.limit = limit
+        self.perClientLimit = perClientLimit
         self.requestTimeout = Int64(requestTimeout * 1_000_000)
         self.refuse = refuse
         let me = Unmanaged.passUnretained(self).toOpaque()
@@ -81,8 +87,12 @@ final class ConnectionGate {
             bufferevent_getcb(bev, nil, nil, nil, &argument)
             if let argument {
                 let connection = OpaquePointer(argument)
-                if open < limit {
+                let client = Self.peer(connection)
+                let clientOpen = openByClient[client, default: 0]
+                if open < limit && clientOpen < perClientLimit {
                     open += 1
+                    openByClient[client] = clientOpen + 1
+                    clientOf[connection] = client
                     deadlines.start(connection, deadline: Monotonic.microseconds() + requestTimeout)
                     evhttp_connection_set_closecb(connection, { connection, ctx in
                         guard let ctx else { return }
@@ -90,7 +100,9 @@ final class ConnectionGate {
                     }, Unmanaged.passUnretained(self).toOpaque())
                 } else {
                     refused += 1
-                    refuse(connection, bufferevent_getfd(bev))
+                    refuse(connection, bufferevent_getfd(bev), open < limit
+                           ? "max-connections-per-client (\(perClientLimit)) reached for \(client)"
+                           : "max-connections (\(limit)) reached")
                     evhttp_connection_free(connection)
                 }
             }
@@ -100,7 +112,20 @@ final class ConnectionGate {
 
     private func closed(_ connection: OpaquePointer?) {
         open -= 1
-        if let connection { deadlines.forget(connection) }
+        guard let connection else { return }
+        deadlines.forget(connection)
+        if let client = clientOf.removeValue(forKey: connection) {
+            let left = openByClient[client, default: 1] - 1
+            openByClient[client] = left > 0 ? left : nil
+        }
+    }
+
+    /// The client's address as evhttp noted it at accept (no system call).
+    private static func peer(_ connection: OpaquePointer) -> String {
+        var host: UnsafeMutablePointer<CChar>?
+        var port: UInt16 = 0
+        evhttp_connection_get_peer(connection, &host, &port)
+        return host.map { String(cString: $0) } ?? ""
     }
 
     private func sweep() {

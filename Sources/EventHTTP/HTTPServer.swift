@@ -68,8 +68,9 @@ public final class HTTPServer {
             Unmanaged<HTTPServer>.fromOpaque(ctx).takeUnretainedValue().serve(req)
         }, Unmanaged.passUnretained(self).toOpaque())
         gate = ConnectionGate(http: http, base: loop.base, limit: limits.maxConnections,
+                              perClientLimit: limits.maxConnectionsPerClient,
                               requestTimeout: limits.readTimeout.value) { [unowned self] in
-            self.refuse($0, socket: $1)
+            self.refuse($0, socket: $1, because: $2)
         }
     }
 
@@ -212,7 +213,7 @@ public final class HTTPServer {
 
     /// A connection past `max-connections`: a 503 written straight to the socket (no request
     /// has been read, so evhttp has nothing to reply to), logged like any other answer.
-    private func refuse(_ connection: OpaquePointer, socket fd: Int32) {
+    private func refuse(_ connection: OpaquePointer, socket fd: Int32, because reason: String) {
         var host: UnsafeMutablePointer<CChar>?
         var port: UInt16 = 0
         evhttp_connection_get_peer(connection, &host, &port)
@@ -227,7 +228,7 @@ public final class HTTPServer {
         }
         guard let onAccess else { return }
         var annotation = AccessAnnotation()
-        annotation.error = "connection refused: max-connections (\(limits.maxConnections)) reached"
+        annotation.error = "connection refused: \(reason)"
         onAccess(AccessRecord(time: now, client: host.map { String(cString: $0) } ?? "", port: Int(port), method: "-", path: "-",
                               status: 503, bytes: response.body.utf8.count, durationMicroseconds: 0, userAgent: "",
                               annotation: annotation))

@@ -43,12 +43,3 @@ enum SocketOptions {
         return ok == 0 ? storage : nil
     }
 }
-
-/// Microseconds on the monotonic clock, for durations only.
-enum Monotonic {
-    static func microseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
-    }
-}

@@ -1,15 +1,39 @@
+import Dispatch
 import Glibc
 import IMDSCore
+import Synchronization
 
-/// Writes access records as JSON lines to stdout or a file. Each line is one `write(2)` on the
-/// loop thread, and reopening (SIGHUP, for logrotate) happens on the same thread between two
-/// lines, so no line is lost or split when the file is moved away.
-final class AccessLogWriter {
+/// Writes access records as JSON lines to stdout or a file, on a thread of its own: the event
+/// loop only hands lines over, so a reader that stops reading (`serve | slow-consumer`) or a
+/// stalled disk never holds up a request or a signal. The lines wait in a bounded queue; past
+/// it they are dropped and counted, and the emulator warns and counts them in its metrics.
+/// Reopening (SIGHUP, for logrotate) is queued between two lines, so none is lost or split.
+final class AccessLogWriter: @unchecked Sendable {
+    /// Bytes of lines that may wait for the writer: about ten thousand requests.
+    static let capacity = 4 << 20
+
+    private enum Item {
+        case lines([UInt8])
+        case switchTo(Int32)
+    }
+
+    private struct Queue {
+        var items: [Item] = []
+        var bytes = 0
+        var dropped = 0
+        var closing = false
+    }
+
     private let path: String?
-    private var fd: Int32
+    private let queue = Mutex(Queue())
+    private let wake = DispatchSemaphore(value: 0)
+    private let drained = DispatchSemaphore(value: 0)
+    private let thread = DispatchQueue(label: "imds-emulator.access-log")
+    private var reportedDrops = 0
 
     /// nil when the log is off.
     init?(_ target: Configuration.AccessLogTarget) throws(ConfigurationError) {
+        let fd: Int32
         switch target {
         case .off:
             return nil
@@ -18,18 +42,82 @@ final class AccessLogWriter {
             fd = STDOUT_FILENO
         case .file(let p):
             path = p
-            fd = try Self.open(p)
+            fd = try SecureFile.openLog(p, key: "access-log")
+        }
+        thread.async { [self] in run(fd) }
+    }
+
+    /// Queues one line; never blocks.
+    func write(_ record: AccessRecord) {
+        var line = Array(record.jsonLine.utf8)
+        line.append(UInt8(ascii: "\n"))
+        let queued = queue.withLock { q -> Bool in
+            guard !q.closing, q.bytes + line.count <= Self.capacity else {
+                q.dropped += 1
+                return false
+            }
+            q.bytes += line.count
+            if case .lines(var last)? = q.items.last {
+                q.items.removeLast()
+                last += line
+                q.items.append(.lines(last))
+            } else {
+                q.items.append(.lines(line))
+            }
+            return true
+        }
+        if queued { wake.signal() }
+    }
+
+    /// Lines dropped since the last call, for the warning and the metric.
+    func takeDropped() -> Int {
+        let total = queue.withLock { $0.dropped }
+        defer { reportedDrops = total }
+        return total - reportedDrops
+    }
+
+    /// Opens the path anew; the lines queued before go to the old file. Keeps the old file
+    /// if that fails, so logging never stops.
+    func reopen() throws(ConfigurationError) {
+        guard let path else { return }
+        let fd = try SecureFile.openLog(path, key: "access-log")
+        queue.withLock { $0.items.append(.switchTo(fd)) }
+        wake.signal()
+    }
+
+    /// Writes what is queued, waiting at most `seconds` (a reader that never reads again
+    /// must not keep the emulator from exiting).
+    func finish(within seconds: Double) {
+        queue.withLock { $0.closing = true }
+        wake.signal()
+        _ = drained.wait(timeout: .now() + seconds)
+    }
+
+    private func run(_ first: Int32) {
+        var fd = first
+        while true {
+            wake.wait()
+            let (items, closing) = queue.withLock { q in
+                defer { q.items.removeAll(); q.bytes = 0 }
+                return (q.items, q.closing)
+            }
+            for item in items {
+                switch item {
+                case .lines(let bytes): Self.writeAll(fd, bytes)
+                case .switchTo(let next):
+                    if fd != STDOUT_FILENO { close(fd) }
+                    fd = next
+                }
+            }
+            if closing {
+                drained.signal()
+                return
+            }
         }
     }
 
-    deinit {
-        if path != nil { close(fd) }
-    }
-
-    func write(_ record: AccessRecord) {
-        var line = record.jsonLine
-        line.append("\n")
-        line.withUTF8 { buf in
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buf in
             var offset = 0
             while offset < buf.count {
                 let n = Glibc.write(fd, buf.baseAddress! + offset, buf.count - offset)
@@ -40,21 +128,5 @@ final class AccessLogWriter {
                 offset += n
             }
         }
-    }
-
-    /// Opens the path anew; keeps the old file if that fails, so logging never stops.
-    func reopen() throws(ConfigurationError) {
-        guard let path else { return }
-        let newFD = try Self.open(path)
-        close(fd)
-        fd = newFD
-    }
-
-    private static func open(_ path: String) throws(ConfigurationError) -> Int32 {
-        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw ConfigurationError(key: "access-log", "cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        return fd
     }
 }

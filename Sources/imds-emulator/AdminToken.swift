@@ -3,39 +3,47 @@ import Glibc
 import IMDSCore
 
 /// The control API's bearer token: read from `--admin-token-file`, or made up and written
-/// there (mode 0600), or, without the flag, into the state directory or a temporary file.
-/// Only its path is ever logged.
+/// there (mode 0600), or, without the flag, into the state directory or a new private
+/// directory under `$TMPDIR` whose name nobody can guess beforehand. Only its path is ever
+/// logged; a token file anybody else could have written or can read is refused.
 enum AdminToken {
     struct Loaded {
         var token: String
         var path: String
-        /// True when this process made a temporary file that it should remove on exit.
-        var temporary: Bool
+        /// A directory this process made for the token, removed with it on exit.
+        var temporaryDirectory: String?
+
+        func removeTemporary() {
+            guard let temporaryDirectory else { return }
+            unlink(path)
+            rmdir(temporaryDirectory)
+        }
     }
 
+    static let key = "admin-token-file"
+
     static func load(_ c: Configuration) throws(ConfigurationError) -> Loaded {
-        let key = "admin-token-file"
-        if let path = c.adminTokenFile, FileManager.default.fileExists(atPath: path) {
-            guard let data = FileManager.default.contents(atPath: path),
-                  let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines) else {
-                throw ConfigurationError(key: key, "cannot read \(path)")
-            }
-            guard text.count >= 16, !text.contains(where: \.isWhitespace) else {
-                throw ConfigurationError(key: key, "\(path) must hold one token of at least 16 characters without spaces")
-            }
-            return Loaded(token: text, path: path, temporary: false)
-        }
-        let path = c.adminTokenFile ?? c.stateDirectory.map { $0 + "/admin-token" }
-            ?? NSTemporaryDirectory() + "imds-emulator-admin-\(getpid()).token"
         let token = HexString.encode(RandomSource.system.bytes(32))
-        unlink(path)
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ConfigurationError(key: key, "cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let line = token + "\n"
-        let written = line.withCString { write(fd, $0, strlen($0)) }
-        guard written == line.utf8.count else { throw ConfigurationError(key: key, "cannot write \(path)") }
-        return Loaded(token: token, path: path, temporary: c.adminTokenFile == nil && c.stateDirectory == nil)
+        let line = Array((token + "\n").utf8)
+        if let path = c.adminTokenFile {
+            if let bytes = try SecureFile.readSecret(path, key: key, limit: 4096) {
+                let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                guard text.count >= 16, !text.contains(where: \.isWhitespace) else {
+                    throw ConfigurationError(key: key, "\(path) must hold one token of at least 16 characters without spaces")
+                }
+                return Loaded(token: text, path: path)
+            }
+            try SecureFile.create(path, line, key: key)
+            return Loaded(token: token, path: path)
+        }
+        if let dir = c.stateDirectory {
+            try SecureFile.privateDirectory(dir, key: "state-dir")
+            try SecureFile.install(line, in: dir, name: "admin-token", key: "state-dir")
+            return Loaded(token: token, path: dir + "/admin-token")
+        }
+        let dir = try SecureFile.temporaryDirectory(in: NSTemporaryDirectory(), prefix: "imds-emulator-", key: key)
+        try SecureFile.create(dir + "/admin.token", line, key: key)
+        return Loaded(token: token, path: dir + "/admin.token", temporaryDirectory: dir)
     }
 }
 

@@ -4,11 +4,16 @@ import IMDSCore
 
 /// The container endpoint's expected `Authorization` value, kept in a file that an operator
 /// (or the EKS agent's equivalent) may rewrite at any time: the file is read again whenever
-/// its inode, size or modification time changes, and a vanished file keeps the last token.
+/// its inode, size or modification time changes. A file removed or emptied withdraws the
+/// token: requests are refused until a new one is written.
 final class ContainerAuthToken {
     private let path: String
-    private var stamp: (ino: UInt, size: Int, mtime: Int, nsec: Int)?
-    private var token: String
+    private var stamp: Stamp?
+    private var token: String?
+
+    private struct Stamp: Equatable {
+        var ino: UInt, size: Int, mtime: Int, nsec: Int
+    }
 
     init(path: String) throws(ConfigurationError) {
         self.path = path
@@ -19,24 +24,26 @@ final class ContainerAuthToken {
         stamp = Self.stamp(path)
     }
 
-    var current: String {
+    var current: ContainerAuthorization {
         let now = Self.stamp(path)
-        if let now, stamp.map({ $0 != now }) ?? true, let fresh = Self.read(path) {
-            token = fresh
+        if now != stamp {
             stamp = now
+            token = now == nil ? nil : Self.read(path)
         }
-        return token
+        return token.map(ContainerAuthorization.token) ?? .unavailable("the token file \(path) is missing or empty")
     }
 
+    /// The file's text without surrounding white space (a token written on Windows ends in
+    /// CRLF); nil when it cannot be read or holds nothing.
     private static func read(_ path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8) else { return nil }
-        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
-        return text.isEmpty ? nil : text
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else { return nil }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return token.isEmpty ? nil : token
     }
 
-    private static func stamp(_ path: String) -> (ino: UInt, size: Int, mtime: Int, nsec: Int)? {
+    private static func stamp(_ path: String) -> Stamp? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        return (UInt(info.st_ino), Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec))
+        return Stamp(ino: UInt(info.st_ino), size: Int(info.st_size), mtime: Int(info.st_mtim.tv_sec), nsec: Int(info.st_mtim.tv_nsec))
     }
 }

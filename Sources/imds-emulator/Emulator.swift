@@ -31,7 +31,8 @@ final class Emulator: @unchecked Sendable {
     private let accessLog: AccessLogWriter?
     private let worker = DispatchQueue(label: "imds-emulator.credential-refresh")
     private var planner: RefreshPlanner
-    private var server: HTTPServer?
+    /// One IMDS server per listen address, each with its own Host check.
+    private var servers: [HTTPServer] = []
     private var adminServer: HTTPServer?
     private var containerServer: HTTPServer?
     private let roleArn: String
@@ -65,7 +66,6 @@ final class Emulator: @unchecked Sendable {
         if configuration.adminListen != nil { adminToken = try AdminToken.load(configuration) }
         service = IMDSService(settings: configuration.service, tokenKey: key, clock: clock,
                               identityRotation: configuration.rotation)
-        service.hostCheck = configuration.hostCheck
         switch try IdentityKeyStore.load(configuration, now: clock.now()) {
         case .signer(let signer, let certificatePath):
             service.signIdentity(with: signer)
@@ -117,25 +117,39 @@ final class Emulator: @unchecked Sendable {
         // Records feed the access log, and the journal and metrics of the control API.
         let onAccess: HTTPServer.AccessHandler? = accessLog == nil && configuration.adminListen == nil
             ? nil : { [unowned self] in self.recordAccess($0) }
-        let server: HTTPServer
         do {
-            server = try HTTPServer(loop: loop, limits: limits, clock: realClock, handler: service.handle,
-                                    onAccess: onAccess)
             for address in configuration.listen {
+                let check = configuration.hostCheck(for: address)
+                let server = try HTTPServer(loop: loop, limits: limits, clock: realClock,
+                                            handler: { [service] in service.handle($0, hostCheck: check) }, onAccess: onAccess)
                 let bound = try server.listen(address)
+                servers.append(server)
                 logger.info("listening on \(bound.endpointURL)", metadata: ["role": "\(configuration.service.role)"])
+                if !address.isLoopback {
+                    logger.warning("\(address) is not loopback: every host that can reach it gets IMDSv2 tokens and the role's credentials\(check.enabled ? "" : ", and its Host check is off (--require-host enabled turns it on)")")
+                }
             }
             if let address = configuration.containerListen {
                 let token = containerToken
-                let endpoint = ContainerEndpoint(service: service, roleArn: roleArn, expectedAuthorization: { token?.current })
+                let endpoint = ContainerEndpoint(service: service, roleArn: roleArn, hostCheck: configuration.hostCheck(for: address),
+                                                 authorization: { token?.current ?? .none })
                 let containerServer = try HTTPServer(loop: loop, limits: limits, clock: realClock, handler: endpoint.handle,
                                                      onAccess: onAccess)
                 let bound = try containerServer.listen(address)
                 logger.info("serving container credentials at \(bound.endpointURL)v1/credentials")
+                if token == nil {
+                    logger.warning("the container endpoint on \(address) answers without an Authorization token: every \(address.isLoopback ? "local process" : "host that can reach it") gets the role's credentials; give --container-auth-token-file")
+                } else if !address.isLoopback {
+                    logger.warning("the container endpoint on \(address) is not loopback: every host that can reach it and knows the token gets the role's credentials")
+                }
                 self.containerServer = containerServer
             }
             if let address = configuration.adminListen, let token = adminToken {
-                let admin = AdminAPI(token: token.token, service: service, control: self)
+                let admin = AdminAPI(token: token.token, service: service, control: self,
+                                     hostCheck: configuration.hostCheck(for: address))
+                if !address.isLoopback {
+                    logger.warning("the control API on \(address) is not loopback: every host that can reach it and has the token can change the emulator")
+                }
                 var limits = limits
                 limits.maxBodyBytes = max(limits.maxBodyBytes, 65536)
                 let adminServer = try HTTPServer(loop: loop, limits: limits, clock: realClock, serverHeader: "imds-emulator",
@@ -148,7 +162,6 @@ final class Emulator: @unchecked Sendable {
         } catch {
             throw RuntimeFailure(error.description)
         }
-        self.server = server
         logger.info("identity document signatures: certificate in \(identityCertificatePath ?? "GET /v1/identity/certificate (a key is made when first needed; --state-dir keeps it)")")
 
         loop.onSignal(SIGTERM) { [unowned self] in self.shutdown("SIGTERM") }
@@ -159,7 +172,8 @@ final class Emulator: @unchecked Sendable {
         }
         tick()
         loop.run()
-        if let token = adminToken, token.temporary { unlink(token.path) }
+        adminToken?.removeTemporary()
+        accessLog?.finish(within: 2)
         logger.info("stopped")
     }
 
@@ -167,7 +181,8 @@ final class Emulator: @unchecked Sendable {
     /// lets every listener have at once.
     private func listenerLimits() -> ServerLimits {
         var limits = configuration.limits
-        let listeners = 1 + (configuration.containerListen == nil ? 0 : 1) + (configuration.adminListen == nil ? 0 : 1)
+        let listeners = configuration.listen.count + (configuration.containerListen == nil ? 0 : 1)
+            + (configuration.adminListen == nil ? 0 : 1)
         let each = OpenFileLimit.raiseAndBudget() / listeners
         if limits.maxConnections > each {
             logger.warning("max-connections \(limits.maxConnections) is more than the open-file limit allows for \(listeners) listener(s); using \(each)")
@@ -202,7 +217,7 @@ final class Emulator: @unchecked Sendable {
             } catch {
                 guard error.isRetryable, attempt < 3 else {
                     let tries = attempt > 1 ? " (\(attempt) attempts)" : ""
-                    throw RuntimeFailure("first credential fetch failed\(tries): \(error.message)")
+                    throw RuntimeFailure("first credential fetch failed\(tries): \(error.withDetail)")
                 }
                 usleep(UInt32(500_000 * attempt))
             }
@@ -216,6 +231,7 @@ final class Emulator: @unchecked Sendable {
         guard !stopping else { return }
         let now = clock.now()
         if planner.isDue(at: now) && !fetching { refresh(at: now) }
+        noteDroppedLogLines()
         if service.refreshIdentityCredentials(), let set = service.identityCredentialSet {
             logger.debug("published instance identity credentials", metadata: [
                 "access_key_id": "\(set.accessKeyId)", "expiration": "\(set.expiration.iso8601)"])
@@ -266,13 +282,13 @@ final class Emulator: @unchecked Sendable {
         switch result {
         case .success(let set):
             published(set, at: now)
-            server?.releaseHeld()
+            for server in servers { server.releaseHeld() }
         case .failure(let error):
             metrics.refreshFailed()
             let delay = planner.failed(error, at: clock.now(), random: Double.random(in: 0..<1))
             service.noteRefreshFailure(error.message)
             let serving = service.credentials.map { $0.isExpired(at: clock.now()) ? "nothing (last set expired)" : "\($0.accessKeyId) until \($0.expiration.iso8601)" } ?? "nothing yet"
-            logger.warning("credential refresh failed: \(error.message); retrying in \(Seconds((delay.value * 10).rounded() / 10)); serving \(serving)")
+            logger.warning("credential refresh failed: \(error.withDetail); retrying in \(Seconds((delay.value * 10).rounded() / 10)); serving \(serving)")
         }
     }
 
@@ -284,6 +300,13 @@ final class Emulator: @unchecked Sendable {
             "access_key_id": "\(set.accessKeyId)", "expiration": "\(set.expiration.iso8601)",
             "next_refresh": "\(planner.nextFetch.iso8601)",
         ])
+    }
+
+    /// Counts and reports the access-log lines the writer had to drop since last asked.
+    private func noteDroppedLogLines() {
+        guard let dropped = accessLog?.takeDropped(), dropped > 0 else { return }
+        metrics.accessLogDropped(dropped)
+        logger.warning("access log: dropped \(dropped) line(s); its reader is not keeping up")
     }
 
     private func reopenAccessLog() {
@@ -347,16 +370,16 @@ final class Emulator: @unchecked Sendable {
 
     /// Stops accepting, lets replies already handed to libevent finish, then leaves the loop.
     private func shutdown(_ signal: String) {
-        guard !stopping, let server else { return }
+        guard !stopping, !servers.isEmpty else { return }
         stopping = true
         logger.info("\(signal): stopping after the responses in flight")
-        server.stopAccepting()
+        for server in servers { server.stopAccepting() }
         adminServer?.stopAccepting()
         containerServer?.stopAccepting()
-        server.releaseHeld()
+        for server in servers { server.releaseHeld() }
         var waited = 0.0
         func drain() {
-            if server.repliesInFlight == 0 || waited >= 3 {
+            if servers.allSatisfy({ $0.repliesInFlight == 0 }) || waited >= 3 {
                 loop.stop()
                 return
             }
@@ -416,7 +439,8 @@ extension Emulator: EmulatorControl {
     }
 
     func metricsText() -> String {
-        let servers = [server, containerServer].compactMap { $0 }
+        noteDroppedLogLines()
+        let servers = self.servers + [containerServer].compactMap { $0 }
         return metrics.text(expiresIn: service.credentials.map { $0.expiration - clock.now() },
                             connections: (servers.reduce(0) { $0 + $1.openConnections }, servers.reduce(0) { $0 + $1.refusedConnections }))
     }
@@ -426,7 +450,7 @@ extension Emulator: EmulatorControl {
             ("name", .string(source.name)),
             ("healthy", .bool(planner.consecutiveFailures == 0 && service.canServeCredentials)),
             ("consecutive_failures", .int(planner.consecutiveFailures)),
-            ("last_error", planner.lastError.map { .string($0.message) } ?? .null),
+            ("last_error", planner.lastError.map { .string($0.withDetail) } ?? .null),
             ("next_refresh", .string(planner.nextFetch.iso8601)),
         ])
     }

@@ -18,7 +18,7 @@ enum IdentityKeyStore {
 
     static func load(_ c: Configuration, now: Timestamp) throws(ConfigurationError) -> Loaded {
         if let keyPath = c.identityKey, let certPath = c.identityCert {
-            let keyPEM = try read(keyPath, key: "identity-key")
+            let keyPEM = try readKey(keyPath, key: "identity-key")
             let certPEM = try read(certPath, key: "identity-cert")
             do {
                 return .signer(try IdentitySigner(keyPEM: keyPEM, certificatePEM: certPEM), certificatePath: certPath)
@@ -31,6 +31,7 @@ enum IdentityKeyStore {
             let region = c.service.instance.region
             return .makeWhenNeeded { () throws(IdentityKeyError) in try IdentitySigner.generate(now: now, region: region) }
         }
+        try SecureFile.privateDirectory(dir, key: "state-dir")
         let keyPath = dir + "/" + keyFile
         let certPath = dir + "/" + certificateFile
         let haveKey = FileManager.default.fileExists(atPath: keyPath)
@@ -39,7 +40,7 @@ enum IdentityKeyStore {
             throw ConfigurationError(key: "state-dir", "holds \(haveKey ? keyFile : certificateFile) without \(haveKey ? certificateFile : keyFile); remove it to make a new pair")
         }
         if haveKey {
-            let keyPEM = try read(keyPath, key: "state-dir")
+            let keyPEM = try readKey(keyPath, key: "state-dir")
             let certPEM = try read(certPath, key: "state-dir")
             do {
                 return .signer(try IdentitySigner(keyPEM: keyPEM, certificatePEM: certPEM), certificatePath: certPath)
@@ -47,12 +48,9 @@ enum IdentityKeyStore {
                 throw ConfigurationError(key: "state-dir", "\(error.description) (\(keyPath), \(certPath))")
             }
         }
-        if mkdir(dir, 0o700) != 0 && errno != EEXIST {
-            throw ConfigurationError(key: "state-dir", "cannot create \(dir): \(String(cString: strerror(errno)))")
-        }
         let signer = try generate(c, now: now)
-        try write(certPath, signer.certificatePEM, mode: 0o644)
-        try write(keyPath, signer.keyPEM, mode: 0o600)
+        try SecureFile.create(certPath, Array(signer.certificatePEM.utf8), key: "state-dir", mode: 0o644)
+        try SecureFile.create(keyPath, Array(signer.keyPEM.utf8), key: "state-dir")
         return .signer(signer, certificatePath: certPath)
     }
 
@@ -72,17 +70,11 @@ enum IdentityKeyStore {
         return text
     }
 
-    /// A new file only (never through a planted link or over an existing file).
-    private static func write(_ path: String, _ text: String, mode: mode_t) throws(ConfigurationError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            throw ConfigurationError(key: "state-dir", "cannot create \(path): \(String(cString: strerror(errno)))")
+    /// The private key: this user's alone, as ssh requires of its keys.
+    private static func readKey(_ path: String, key: String) throws(ConfigurationError) -> String {
+        guard let bytes = try SecureFile.readSecret(path, key: key) else {
+            throw ConfigurationError(key: key, "cannot read \(path): no such file")
         }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else {
-            throw ConfigurationError(key: "state-dir", "cannot write \(path)")
-        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -18,6 +18,7 @@ final class Metrics {
     private let expirySeconds: Gauge
     private let openConnections: Gauge
     private let refusedConnections: Counter
+    private let droppedLogLines: Counter
     private var refusedReported = 0
 
     init() {
@@ -27,6 +28,7 @@ final class Metrics {
         expirySeconds = registry.makeGauge(name: "imds_credentials_expiry_seconds", help: "Seconds until the current credential set expires")
         openConnections = registry.makeGauge(name: "imds_connections_open", help: "Open connections to the IMDS listeners")
         refusedConnections = registry.makeCounter(name: "imds_connections_refused_total", help: "Connections refused with 503 past max-connections")
+        droppedLogLines = registry.makeCounter(name: "imds_access_log_dropped_total", help: "Access-log lines dropped because the log's reader did not keep up")
     }
 
     func record(_ record: AccessRecord) {
@@ -57,6 +59,8 @@ final class Metrics {
     func rotated() { rotations.increment() }
 
     func refreshFailed() { refreshFailures.increment() }
+
+    func accessLogDropped(_ lines: Int) { droppedLogLines.increment(by: Int64(lines)) }
 
     /// `connections` are the IMDS listeners' counts, read from the server when scraped.
     func text(expiresIn: Seconds?, connections: (open: Int, refused: Int)) -> String {

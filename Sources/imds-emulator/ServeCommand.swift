@@ -73,6 +73,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("credential-process"), help: ArgumentHelp("process: shell command printing credential_process JSON.", valueName: "cmd"))
     var credentialProcess: String?
 
+    @Option(name: .customLong("credential-process-timeout"), help: ArgumentHelp("process: time the command may take; then its whole process group is killed. (default: 30s)", valueName: "duration"))
+    var credentialProcessTimeout: String?
+
     @Flag(name: .customLong("serve-long-term-keys"), help: "static: serve the keys as they are instead of a GetSessionToken session.")
     var serveLongTermKeys = false
 
@@ -105,6 +108,9 @@ struct ServeCommand: ParsableCommand {
 
     @Option(name: .customLong("max-connections"), help: ArgumentHelp("Open connections per listener; past it new ones get 503 and are closed. (default: 4096)", valueName: "n"))
     var maxConnections: String?
+
+    @Option(name: .customLong("max-connections-per-client"), help: ArgumentHelp("Open connections one client address may hold; past it 503. (default: 1024)", valueName: "n"))
+    var maxConnectionsPerClient: String?
 
     @Option(name: .customLong("max-header-bytes"), help: ArgumentHelp("Request line and headers together; 400 past it. (default: 8192)", valueName: "n"))
     var maxHeaderBytes: String?
@@ -144,10 +150,12 @@ struct ServeCommand: ParsableCommand {
             ("role-arn", roleArn), ("external-id", externalId), ("session-name", sessionName), ("duration", duration),
             ("sts-region", stsRegion), ("sts-endpoint", stsEndpoint), ("profile", profile), ("mfa-serial", mfaSerial),
             ("mfa-command", mfaCommand), ("credential-process", credentialProcess),
+            ("credential-process-timeout", credentialProcessTimeout),
             ("serve-long-term-keys", serveLongTermKeys ? "true" : nil), ("lazy", lazy ? "true" : nil),
             ("admin-listen", adminListen), ("admin-token-file", adminTokenFile), ("require-host", requireHost),
             ("container-listen", containerListen), ("container-auth-token-file", containerAuthTokenFile),
             ("throttle-rps", throttleRPS), ("extended-api", extendedAPI), ("max-connections", maxConnections),
+            ("max-connections-per-client", maxConnectionsPerClient),
             ("max-header-bytes", maxHeaderBytes), ("max-headers", maxHeaders), ("max-request-line", maxRequestLine),
             ("max-body-bytes", maxBodyBytes), ("read-timeout", readTimeout), ("write-timeout", writeTimeout),
             ("identity-key", identityKey), ("identity-cert", identityCert),

@@ -25,7 +25,8 @@ enum SourceFactory {
             guard let command = c.credentialProcess else {
                 throw ConfigurationError(key: "credential-process", "is required with --source process")
             }
-            return Built(source: ProcessSource(command: command, lifetimeWithoutExpiration: c.credentialLifetime),
+            return Built(source: ProcessSource(command: command, lifetimeWithoutExpiration: c.credentialLifetime,
+                                               timeout: c.credentialProcessTimeout.value),
                          accountId: nil, summary: "credential_process command")
         case .assumeRole:
             let found = try SourceCredentials.resolve(profile: c.sts.profile, environment: environment)

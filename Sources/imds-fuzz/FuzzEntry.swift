@@ -3,7 +3,9 @@ import IMDSCore
 
 /// One fuzz input through the parts of the core that read client bytes: the IMDS request
 /// path (request line, headers, token, routing, faults), the control API (routes, JSON
-/// bodies, fault rules) and the configuration values. Any crash or broken invariant is a bug.
+/// bodies, fault rules), the configuration values, and every reader of numbers and times
+/// from outside (timestamps from STS and helpers, durations, addresses, CIDR blocks, the
+/// numeric settings). Any crash or broken invariant is a bug.
 enum FuzzTarget {
     static let service: IMDSService = {
         var settings = ServiceSettings()
@@ -32,10 +34,12 @@ enum FuzzTarget {
     static func run(_ data: [UInt8]) {
         guard let mode = data.first else { return }
         let rest = Array(data.dropFirst())
-        switch mode % 3 {
+        switch mode % 5 {
         case 0: imds(rest)
         case 1: control(rest)
-        default: configuration(rest)
+        case 2: configuration(rest)
+        case 3: numbers(rest)
+        default: setting(rest)
         }
     }
 
@@ -92,6 +96,54 @@ enum FuzzTarget {
             let pair = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { continue }
             values.append((String(pair[0]), .scalar(String(pair[1]))))
+        }
+        _ = try? Configuration(values: values)
+    }
+}
+
+extension FuzzTarget {
+    /// The text through each reader of times, durations and addresses.
+    static func numbers(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        for parsed in [Timestamp(iso8601: text), Timestamp(rfc3339: text)].compactMap({ $0 }) {
+            // Whatever was read can be written back and read again to the same second.
+            let again = Timestamp(iso8601: parsed.iso8601)
+            precondition(again == parsed.wholeSeconds, "\(text) → \(parsed.iso8601) → \(String(describing: again))")
+        }
+        if let d = DurationFormat.parse(text) {
+            precondition(d.value >= 0, "negative duration from \(text)")
+        }
+        if let address = ListenAddress(text) {
+            precondition((0...65535).contains(address.port), "port \(address.port)")
+        }
+        let cidr = InstanceMetadata.cidr(text, prefix: Int(bytes.first ?? 0) % 33)
+        _ = InstanceMetadata.contains(cidr, text)
+        _ = InstanceMetadata.rebase(text, into: cidr)
+        _ = InstanceMetadata.offset(text, by: Int(bytes.last ?? 0))
+        _ = Configuration.isLoopbackURL("http://" + text)
+        let scrubbed = SecretScrubber.scrub(text)
+        precondition(scrubbed.count <= text.count + SecretScrubber.mark.count * (text.count / 2 + 1), "scrubbing grew the text")
+    }
+
+    /// One numeric or time setting, chosen by the first byte, with the rest as its value.
+    static func setting(_ bytes: [UInt8]) {
+        let keys = ["hop-limit", "throttle-rps", "max-connections", "max-connections-per-client", "max-header-bytes",
+                    "max-headers", "max-request-line", "max-body-bytes", "read-timeout", "write-timeout",
+                    "credential-lifetime", "rotate-every", "rotate-before", "duration", "listen", "admin-listen",
+                    "sts-endpoint", "instance.pending-time", "instance.local-ipv4", "instance.subnet-ipv4-cidr-block",
+                    "events.after", "events.not-before"]
+        guard let first = bytes.first else { return }
+        let key = keys[Int(first) % keys.count]
+        let value = ConfigValue.scalar(String(decoding: bytes.dropFirst(), as: UTF8.self))
+        var values: [(key: String, value: ConfigValue)] = []
+        if key.hasPrefix("instance.") {
+            values = [("instance", .map([(key: String(key.dropFirst("instance.".count)), value: value)]))]
+        } else if key.hasPrefix("events.") {
+            values = [("instance", .map([(key: "instance-life-cycle", value: .scalar("spot"))])),
+                      ("events", .list([.map([(key: "type", value: .scalar("maintenance")),
+                                              (key: String(key.dropFirst("events.".count)), value: value)])]))]
+        } else {
+            values = [(key, value)]
         }
         _ = try? Configuration(values: values)
     }

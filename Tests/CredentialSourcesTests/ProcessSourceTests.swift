@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import CredentialSources
 @testable import IMDSCore
@@ -25,7 +26,7 @@ import Testing
 
     @Test func failuresSayWhyWithoutQuotingStdout() {
         let cases: [(String, String)] = [
-            ("echo 'vault sealed' >&2; echo '{\"SecretAccessKey\":\"s3cr3t\"}'; exit 3", "credential-process exited with status 3: vault sealed"),
+            ("echo 'vault sealed' >&2; echo '{\"SecretAccessKey\":\"s3cr3t\"}'; exit 3", "credential-process exited with status 3"),
             ("echo 's3cr3t not json'", "credential-process output is not valid JSON (16 bytes)"),
             (#"echo '{"Version":1,"AccessKeyId":"A"}'"#, "credential-process output has no SecretAccessKey"),
             (#"echo '{"Version":2,"AccessKeyId":"A","SecretAccessKey":"s3cr3t"}'"#, "credential-process output has Version 2; valid: 1"),
@@ -47,5 +48,40 @@ import Testing
         #expect(throws: CredentialSourceError("the command did not finish within 1s")) {
             try fetch("sleep 20", timeout: 1)
         }
+    }
+
+    @Test func stderrIsADetailWithItsSecretsTakenOut() {
+        do {
+            _ = try fetch("echo 'error: token=AQoDYXdzEJr1234567890abcdef password: hunter2hunter2 for AKIAIOSFODNN7EXAMPLE' >&2; exit 1")
+            Issue.record("succeeded")
+        } catch {
+            #expect(error.message == "credential-process exited with status 1")
+            #expect(error.detail == "stderr: error: token=[redacted] password: [redacted] for AKIAIOSFODNN7EXAMPLE")
+        }
+    }
+
+    /// A child started with `setsid` keeps the pipes open for its whole life; neither a
+    /// finished helper nor a hung one may make the emulator wait for it.
+    @Test func aChildHoldingThePipesIsNotWaitedFor() throws {
+        let marker = "imds-test-\(UInt64.random(in: 0..<UInt64.max))"
+        defer { killProcesses(markedWith: marker) }
+        let started = Monotonic.seconds()
+        let set = try fetch("setsid sh -c 'sleep 30; : \(marker)' & echo '{\"Version\":1,\"AccessKeyId\":\"AKIAPROC\",\"SecretAccessKey\":\"s\"}'", timeout: 5)
+        #expect(set.accessKeyId == "AKIAPROC" && Monotonic.seconds() - started < 3)
+        let hung = Monotonic.seconds()
+        #expect(throws: CredentialSourceError("the command did not finish within 1s")) {
+            try fetch("setsid sh -c 'sleep 30; : \(marker)' & sleep 30", timeout: 1)
+        }
+        #expect(Monotonic.seconds() - hung < 5)
+    }
+}
+
+/// Ends the processes this test started (found by the marker in their command line), by PID.
+private func killProcesses(markedWith marker: String) {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    for entry in entries {
+        guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+              String(decoding: data, as: UTF8.self).contains(marker) else { continue }
+        kill(pid, SIGKILL)
     }
 }

@@ -9,7 +9,7 @@ import Testing
     init() {
         service = makeService().0
         endpoint = ContainerEndpoint(service: service, roleArn: "arn:aws:iam::123456789012:role/imds-emulator",
-                                     expectedAuthorization: { "secret-token" })
+                                     authorization: { .token("secret-token") })
     }
 
     func get(_ path: String, auth: String? = "secret-token", method: HTTPMethod = .get) -> Response {

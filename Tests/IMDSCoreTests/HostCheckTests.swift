@@ -20,10 +20,14 @@ import Testing
         #expect(HostCheck(enabled: false, hosts: []).admits(request(host: "evil.example")))
     }
 
-    @Test func isOnByDefaultOnlyOnLoopback() {
-        #expect(HostCheck.defaultEnabled(listen: [ListenAddress(host: "127.0.0.1", port: 1), ListenAddress(host: "::1", port: 1)]))
-        #expect(!HostCheck.defaultEnabled(listen: [ListenAddress(host: "127.0.0.1", port: 1), ListenAddress(host: "0.0.0.0", port: 1)]))
-        #expect(!HostCheck.defaultEnabled(listen: [ListenAddress(host: "169.254.169.254", port: 80)]))
+    @Test func isOnByDefaultOnEachLoopbackListenerOnItsOwn() throws {
+        let c = try Configuration(values: [("listen", .list([.scalar("127.0.0.1:9254"), .scalar("[::1]:9254")])),
+                                           ("container-listen", .scalar("0.0.0.0:9256"))])
+        #expect(c.hostCheck(for: c.listen[0]).enabled && c.hostCheck(for: c.listen[1]).enabled)
+        #expect(!c.hostCheck(for: ListenAddress(host: "0.0.0.0", port: 9256)).enabled)
+        #expect(!c.hostCheck(for: ListenAddress(host: "169.254.169.254", port: 80)).enabled)
+        let forced = try Configuration(values: [("require-host", .scalar("enabled")), ("listen", .scalar("0.0.0.0:80"))])
+        #expect(forced.hostCheck(for: forced.listen[0]).enabled)
     }
 
     @Test func serviceRefusesForeignHostsEvenForTokens() {

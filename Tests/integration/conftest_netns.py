@@ -40,7 +40,7 @@ from pathlib import Path
 import pytest
 
 from conftest import START_TIMEOUT, Emulator, started_emulators
-from imds_helpers import REPO, binary, clean_env, run_proc
+from imds_helpers import REPO, binary, clean_env, kill_until_gone, run_proc
 
 IMDS_V4 = "169.254.169.254"
 IMDS_V6 = "fd00:ec2::254"
@@ -78,18 +78,7 @@ def ns_destroy(name: str) -> None:
     try:
         if not ns_exists(name):
             return
-        for _ in range(3):
-            pids = ns_pids(name)
-            if not pids:
-                break
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            deadline = time.monotonic() + 3
-            while ns_pids(name) and time.monotonic() < deadline:
-                time.sleep(0.05)
+        kill_until_gone(lambda: ns_pids(name))
         _ip("netns", "del", name)
     except Exception as e:  # teardown must go on with the other namespaces
         print(f"warning: could not delete namespace {name}: {e}", file=sys.stderr)

@@ -492,3 +492,21 @@ def reader(emu, user_agent: str | None = None):
             return r.status_code, r.text
 
     return PathReader(timeout=2, num_attempts=1, base_url=emu.url, env={}, user_agent=user_agent)
+
+
+def kill_until_gone(list_pids, rounds: int = 3, wait: float = 3.0) -> None:
+    """SIGKILL every PID `list_pids()` names (processes a test started, found by its own
+    marker or namespace), until none is left or `rounds` are spent."""
+    import signal as _signal
+    for _ in range(rounds):
+        pids = list_pids()
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, _signal.SIGKILL)
+            except OSError:
+                pass
+        deadline = time.monotonic() + wait
+        while list_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)

@@ -82,6 +82,7 @@ def container(tmp_path, feature_emulator):
             extra = ["--container-auth-token-file", str(token_file)]
         admin_token_file = tmp_path / f"admin-token-{admin_port}"
         admin_token_file.write_text("admin-secret-for-tests\n")
+        admin_token_file.chmod(0o600)  # a token file others can read is refused
         emu = feature_emulator("--listen", f"127.0.0.1:{imds_port}", "--container-listen", f"127.0.0.1:{port}", *extra,
                                "--admin-listen", f"127.0.0.1:{admin_port}",
                                "--admin-token-file", str(admin_token_file), *args,

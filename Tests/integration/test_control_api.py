@@ -13,6 +13,7 @@ import json
 import re
 import stat
 import time
+from pathlib import Path
 
 import pytest
 
@@ -115,11 +116,14 @@ def test_every_route_but_healthz_needs_the_bearer_token(control_emulator, kind):
 
 def test_generated_token_file_is_0600_and_never_printed(control_emulator, control_env):
     """Without --admin-token-file (and without --state-dir) a random token of >= 16 characters is
-    written with mode 0600 to $TMPDIR/imds-emulator-admin-PID.token, the start line names that
-    file, and the token appears in neither stderr nor stdout (the access log)."""
+    written with mode 0600 to admin.token in a new directory of a random name (mode 0700) under
+    $TMPDIR, the start line names that file, and the token appears in neither stderr nor stdout
+    (the access log)."""
     emu = control_emulator()
-    expected = f"{control_env['TMPDIR']}/imds-emulator-admin-{emu.proc.pid}.token"
-    assert str(emu.token_file) == expected
+    folder = emu.token_file.parent
+    assert folder.parent == Path(control_env["TMPDIR"]) and folder.name.startswith("imds-emulator-")
+    assert str(emu.proc.pid) not in folder.name and emu.token_file.name == "admin.token"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(emu.token_file.stat().st_mode) == 0o600
     token = emu.token
     assert len(token) >= 16

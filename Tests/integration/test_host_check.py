@@ -210,13 +210,15 @@ def test_wildcard_listener_defaults_to_disabled(netns_factory, feature_emulator)
     assert _ns_get(ns, port, "imds:9254") == (200, 200)
 
 
-def test_mixed_listeners_default_to_disabled(netns_factory, feature_emulator):
-    """One loopback and one non-loopback listener: not every address is loopback, so off."""
+def test_mixed_listeners_each_decide_for_themselves(netns_factory, feature_emulator):
+    """One loopback and one non-loopback listener: the loopback one keeps its check (a wider
+    listener beside it does not turn it off), the other has none."""
     ns = netns_factory()
     ns.ip("addr", "add", "10.254.0.1/32", "dev", "lo")
     port = free_port()
     feature_emulator("--listen", f"127.0.0.1:{port}", "--listen", f"10.254.0.1:{port}", netns=ns)
-    assert _ns_get(ns, port, "evil.example") == (200, 200)
+    assert _ns_get(ns, port, "evil.example") == (403, None)
+    assert _ns_get(ns, port, "169.254.169.254") == (200, 200)
 
 
 def test_wildcard_listener_with_require_host_enabled(netns_factory, feature_emulator):

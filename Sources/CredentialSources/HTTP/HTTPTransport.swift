@@ -1,7 +1,5 @@
+import CLibcurl
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Sends one HTTP(S) request and waits for the answer. Called on the refresh worker, never on
 /// the event loop. A protocol so the STS client can be tested without a network.
@@ -9,52 +7,88 @@ public protocol HTTPTransport: Sendable {
     func send(method: String, url: URL, headers: [(String, String)], body: [UInt8]) throws(CredentialFetchFailure) -> (status: Int, body: [UInt8])
 }
 
-/// URLSession (libcurl on Linux): TLS to the real STS, proxies from the environment.
-public struct URLSessionTransport: HTTPTransport {
-    public var timeout: TimeInterval
+/// libcurl: TLS with certificate and host-name checks (its defaults, left on) to the real STS,
+/// proxies from the environment. A redirect is never followed (it would carry the signed
+/// request, `Authorization` included, to another host), and an answer larger than STS ever
+/// sends is refused while it arrives, never read into memory.
+public struct CurlTransport: HTTPTransport {
+    public var timeout: Double
+    /// STS answers are a few kilobytes.
+    public var maxResponseBytes: Int
 
-    public init(timeout: TimeInterval = 10) { self.timeout = timeout }
+    public init(timeout: Double = 10, maxResponseBytes: Int = 1 << 20) {
+        self.timeout = timeout
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    /// `curl_global_init` once per process, before the first handle.
+    private static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
     public func send(method: String, url: URL, headers: [(String, String)], body: [UInt8]) throws(CredentialFetchFailure) -> (status: Int, body: [UInt8]) {
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-        request.httpMethod = method
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        request.httpBody = Data(body)
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        let task = URLSession.shared.dataTask(with: request) { data, response, error in
-            outcome.set(data: data, status: (response as? HTTPURLResponse)?.statusCode, error: error)
-            done.signal()
+        let host = "\(url.host ?? "?")\(url.port.map { ":\($0)" } ?? "")"
+        guard Self.initialized, let handle = curl_easy_init() else { throw CredentialFetchFailure("cannot start an HTTP client") }
+        defer { curl_easy_cleanup(handle) }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
+        list = curl_slist_append(list, "Expect:")  // no 100-continue round trip for a small body
+        defer { curl_slist_free_all(list) }
+        let sink = Sink(limit: maxResponseBytes)
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        let code: CURLcode = withExtendedLifetime(sink) {
+            body.withUnsafeBytes { payload in
+                imds_curl_setopt_string(handle, CURLOPT_URL, url.absoluteString)
+                imds_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+                imds_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+                imds_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+                imds_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
+                imds_curl_setopt_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxResponseBytes))
+                imds_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
+                if method != "GET" {
+                    imds_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: payload.baseAddress))
+                    imds_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(payload.count))
+                }
+                imds_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
+                imds_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
+                imds_curl_setopt_write(handle) { data, size, count, context in
+                    guard let data, let context else { return 0 }
+                    let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+                    // Anything but the whole length makes curl stop with CURLE_WRITE_ERROR.
+                    return sink.take(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
+                }
+                return curl_easy_perform(handle)
+            }
         }
-        task.resume()
-        if done.wait(timeout: .now() + timeout + 1) == .timedOut {
-            task.cancel()
-            throw CredentialFetchFailure("no answer from \(url.host ?? "?") within \(Int(timeout))s")
+        var status = 0
+        imds_curl_status(handle, &status)
+        if sink.tooLarge || code == CURLE_FILESIZE_EXCEEDED {
+            throw CredentialFetchFailure("the answer from \(host) is too large (over \(maxResponseBytes) bytes); not read")
         }
-        let (data, status, error) = outcome.get()
-        if let error {
-            throw CredentialFetchFailure("cannot reach \(url.host ?? "?"):\(url.port.map(String.init) ?? "") (\(error.localizedDescription))")
+        guard code == CURLE_OK else {
+            let reason = String(cString: curl_easy_strerror(code))
+            if code == CURLE_OPERATION_TIMEDOUT { throw CredentialFetchFailure("no answer from \(host) within \(Int(timeout))s") }
+            throw CredentialFetchFailure("cannot reach \(host) (\(reason))")
         }
-        guard let status else { throw CredentialFetchFailure("no HTTP answer from \(url.host ?? "?")") }
-        return (status, [UInt8](data ?? Data()))
+        if (300..<400).contains(status) {
+            throw CredentialFetchFailure("\(host) answered a redirect (\(status)); not followed: set sts-endpoint to the real endpoint")
+        }
+        return (status, sink.data)
     }
 }
 
-private final class Outcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data: Data?
-    private var status: Int?
-    private var error: Error?
+/// The answer's body, up to a limit.
+private final class Sink {
+    let limit: Int
+    private(set) var data: [UInt8] = []
+    private(set) var tooLarge = false
 
-    func set(data: Data?, status: Int?, error: Error?) {
-        lock.lock(); defer { lock.unlock() }
-        self.data = data
-        self.status = status
-        self.error = error
-    }
+    init(limit: Int) { self.limit = limit }
 
-    func get() -> (Data?, Int?, Error?) {
-        lock.lock(); defer { lock.unlock() }
-        return (data, status, error)
+    func take(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard data.count + bytes.count <= limit else {
+            tooLarge = true
+            return false
+        }
+        data.append(contentsOf: bytes)
+        return true
     }
 }

@@ -5,7 +5,7 @@ enum MFACode {
     static func read(from command: String) throws(CredentialSourceError) -> String {
         let result = try ShellCommand(command: command, timeout: 30).run()
         guard result.status == 0 else {
-            throw CredentialSourceError("mfa-command exited with status \(result.status): \(result.stderrSummary)")
+            throw CredentialSourceError("mfa-command exited with status \(result.status)", detail: "stderr: " + result.stderrSummary)
         }
         let code = String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard code.count == 6, code.allSatisfy(\.isNumber) else {

@@ -7,7 +7,7 @@ public struct STSClient: Sendable {
     public var region: String
     public var transport: any HTTPTransport
 
-    public init(endpoint: URL, region: String, transport: any HTTPTransport = URLSessionTransport()) {
+    public init(endpoint: URL, region: String, transport: any HTTPTransport = CurlTransport()) {
         self.endpoint = endpoint
         self.region = region
         self.transport = transport

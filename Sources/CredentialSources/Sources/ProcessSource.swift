@@ -21,7 +21,8 @@ public struct ProcessSource: CredentialSource {
         let result = try ShellCommand(command: command, timeout: timeout).run()
         guard result.status == 0 else {
             let said = result.stderrSummary
-            throw CredentialSourceError("credential-process exited with status \(result.status)\(said.isEmpty ? "" : ": \(said)")")
+            throw CredentialSourceError("credential-process exited with status \(result.status)",
+                                        detail: said.isEmpty ? nil : "stderr: " + said)
         }
         let output = try CredentialProcessOutput.parse(result.stdout)
         var expiration = now + lifetimeWithoutExpiration

@@ -7,14 +7,21 @@ public final class AdminAPI: @unchecked Sendable {
     private let token: [UInt8]
     private let service: IMDSService
     private unowned let control: any EmulatorControl
+    /// A page in a browser must not reach the API (not even `/healthz`) by rebinding its name.
+    private let hostCheck: HostCheck
 
-    public init(token: String, service: IMDSService, control: any EmulatorControl) {
+    public init(token: String, service: IMDSService, control: any EmulatorControl,
+                hostCheck: HostCheck = HostCheck(enabled: false, hosts: [])) {
         self.token = Array(token.utf8)
         self.service = service
         self.control = control
+        self.hostCheck = hostCheck
     }
 
     public func handle(_ request: Request, reply: @escaping (Response) -> Void) {
+        guard hostCheck.admits(request) else {
+            return reply(Self.error(403, "Host \(request.headers["Host"] ?? "") is not one this listener answers for"))
+        }
         let (path, query) = Self.split(request.target)
         if path == "/healthz" {
             guard request.method == .get || request.method == .head else { return reply(Self.error(405, "use GET")) }
@@ -30,16 +37,9 @@ public final class AdminAPI: @unchecked Sendable {
         }
     }
 
-    /// Constant time in the token's length: every byte is compared whatever the first
-    /// mismatch, and a wrong length costs the same as a wrong byte.
     private func authorized(_ request: Request) -> Bool {
         guard let header = request.headers["Authorization"], header.hasPrefix("Bearer ") else { return false }
-        let given = Array(header.utf8.dropFirst("Bearer ".utf8.count))
-        var diff = given.count == token.count ? 0 : 1
-        for i in token.indices {
-            diff |= Int(token[i] ^ (i < given.count ? given[i] : ~token[i]))
-        }
-        return diff == 0
+        return ConstantTime.equal(header.utf8.dropFirst("Bearer ".utf8.count), token)
     }
 
     private func route(_ request: Request, path: String, query: [String: String],
@@ -59,7 +59,7 @@ public final class AdminAPI: @unchecked Sendable {
             control.rotateNow { result in
                 switch result {
                 case .success(let set): reply(Self.json(.object(Self.setMembers(role, set))))
-                case .failure(let error): reply(Self.error(502, error.message))
+                case .failure(let error): reply(Self.error(502, error.withDetail))
                 }
             }
         case (.post, .expire(let role)):

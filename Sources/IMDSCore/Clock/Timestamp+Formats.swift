@@ -34,14 +34,18 @@ extension Timestamp {
             }
             return n
         }
-        guard let y = number(0..<4), let mo = number(5..<7), let d = number(8..<10), let h = number(11..<13),
+        // Years before the epoch mean nothing to credentials or tokens, and are not written back
+        // the same way.
+        guard let y = number(0..<4), y >= 1970, let mo = number(5..<7), let d = number(8..<10), let h = number(11..<13),
               let mi = number(14..<16), let s = number(17..<19),
               var t = CivilTime.timestamp(year: y, month: mo, day: d, hour: h, minute: mi, second: s) else { return nil }
         if b.count > 20 {
-            // Digits past the ninth (nanoseconds) are checked but not added: a long fraction
-            // must not overflow the integer it is read into.
+            // Digits past the sixth (microseconds) are checked but not added: a long fraction
+            // must not overflow the integer it is read into, and a Double of today's epoch
+            // seconds holds microseconds but not nanoseconds (.999999999 would round up into
+            // the next second).
             let digits = 20..<(b.count - 1)
-            let kept = digits.prefix(9)
+            let kept = digits.prefix(6)
             let rest = digits.dropFirst(kept.count)
             guard b[19] == UInt8(ascii: "."), !digits.isEmpty,
                   rest.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[$0]) }),

@@ -6,9 +6,9 @@ extension Configuration {
     public static let keys = [
         "listen", "role", "source", "credential-lifetime", "rotate-every", "rotate-before", "imdsv1",
         "hop-limit", "access-log", "state-dir", "log-level", "role-arn", "external-id", "session-name",
-        "duration", "sts-region", "sts-endpoint", "profile", "mfa-serial", "mfa-command", "credential-process",
+        "duration", "sts-region", "sts-endpoint", "profile", "mfa-serial", "mfa-command", "credential-process", "credential-process-timeout",
         "serve-long-term-keys", "lazy", "admin-listen", "admin-token-file", "require-host", "allow-host",
-        "container-listen", "container-auth-token-file", "throttle-rps", "extended-api", "max-connections",
+        "container-listen", "container-auth-token-file", "throttle-rps", "extended-api", "max-connections", "max-connections-per-client",
         "max-header-bytes", "max-headers", "max-request-line", "max-body-bytes", "read-timeout", "write-timeout", "instance",
         "events", "identity-key", "identity-cert",
     ]
@@ -114,13 +114,21 @@ extension Configuration {
         case "sts-region":
             sts.region = try matching(key, value, #"^[a-z]{2}(-[a-z]+)+-[0-9]+$"#, "a region name such as us-east-1")
         case "sts-endpoint":
-            sts.endpoint = try matching(key, value, #"^https?://[^/?#\s]+(/[^\s]*)?$"#, "an http:// or https:// URL")
+            let url = try matching(key, value, #"^https?://[^/?#\s]+(/[^\s]*)?$"#, "an https:// URL")
+            // The request carries a SigV4 signature over the source keys: plain HTTP only
+            // where nobody can listen in, on this host (moto, LocalStack in tests).
+            if url.hasPrefix("http://"), !Self.isLoopbackURL(url) {
+                throw ConfigurationError(key: key, "\"\(url)\" is plain http to another host; valid: an https:// URL (http:// only to 127.0.0.1, [::1] or localhost)")
+            }
+            sts.endpoint = url
         case "profile":
             sts.profile = try matching(key, value, #"^[^\s\[\]]+$"#, "a profile name of the shared config files")
         case "mfa-serial":
             sts.mfaSerial = try matching(key, value, #"^[A-Za-z0-9+=/:,.@_-]{9,256}$"#, "an MFA device ARN or serial number")
         case "mfa-command":
             sts.mfaCommand = try matching(key, value, #"^.*\S.*$"#, "a shell command that prints the MFA code")
+        case "credential-process-timeout":
+            credentialProcessTimeout = try duration(key, value, Seconds(1)...Seconds.minutes(10), "1s..10m")
         case "credential-process":
             credentialProcess = try matching(key, value, #"^.*\S.*$"#, "a shell command that prints credential_process JSON")
         case "serve-long-term-keys":
@@ -139,6 +147,8 @@ extension Configuration {
             service.throttleRPS = try integer(key, value, 0...100_000, "(0 = off)")
         case "max-connections":
             limits.maxConnections = try integer(key, value, 1...1_000_000)
+        case "max-connections-per-client":
+            limits.maxConnectionsPerClient = try integer(key, value, 1...1_000_000)
         case "max-header-bytes":
             limits.maxHeaderBytes = try integer(key, value, 256...1_048_576)
         case "max-headers":
@@ -236,8 +246,8 @@ extension Configuration {
         where given.contains(key) && (source == .synthetic || source == .process) {
             throw ConfigurationError(key: key, "applies to --source assume-role or static, not \(source.rawValue)")
         }
-        if given.contains("credential-process"), source != .process {
-            throw ConfigurationError(key: "credential-process", "applies to --source process, not \(source.rawValue)")
+        for key in ["credential-process", "credential-process-timeout"] where given.contains(key) && source != .process {
+            throw ConfigurationError(key: key, "applies to --source process, not \(source.rawValue)")
         }
         if serveLongTermKeys, source != .static {
             throw ConfigurationError(key: "serve-long-term-keys", "applies to --source static, not \(source.rawValue)")
@@ -248,6 +258,20 @@ extension Configuration {
         }
         try service.instance.check()
         try checkEvents()
+    }
+
+    /// `http://127.x.x.x…`, `http://[::1]…` or `http://localhost…`.
+    public static func isLoopbackURL(_ url: String) -> Bool {
+        let rest = url.dropFirst("http://".count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let hostAndPort = authority.split(separator: "@").last ?? authority
+        let host: Substring
+        if hostAndPort.hasPrefix("[") {
+            host = hostAndPort.dropFirst().prefix { $0 != "]" }
+        } else {
+            host = hostAndPort.prefix { $0 != ":" }
+        }
+        return ListenAddress(host: String(host).lowercased(), port: 0).isLoopback
     }
 
     static func isRoleName(_ s: String) -> Bool {

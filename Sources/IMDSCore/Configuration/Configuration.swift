@@ -25,6 +25,8 @@ public struct Configuration: Sendable, Equatable {
     /// What to ask STS for, for the sources that call it.
     public var sts = STSSettings()
     public var credentialProcess: String?
+    /// How long a credential_process may run before its process group is ended.
+    public var credentialProcessTimeout = Seconds(30)
     /// Serve the static source's long-term keys instead of exchanging them for a session.
     public var serveLongTermKeys = false
     /// Listen before the first set is fetched, holding early credential requests briefly.
@@ -43,11 +45,12 @@ public struct Configuration: Sendable, Equatable {
     /// Instance events scheduled by the file, as the control API's JSON (`events:`).
     public var events: [JSONValue] = []
 
-    /// The Host check the IMDS and container listeners apply.
-    public var hostCheck: HostCheck {
-        let listens = listen + (containerListen.map { [$0] } ?? [])
-        return HostCheck(enabled: requireHost ?? HostCheck.defaultEnabled(listen: listens),
-                         hosts: listens.map(\.host) + allowHosts)
+    /// The Host check of one listener: on for a loopback address unless `--require-host`
+    /// says otherwise, each listener deciding for itself, so that a wider listener beside it
+    /// does not turn a loopback listener's protection off.
+    public func hostCheck(for address: ListenAddress) -> HostCheck {
+        let listens = listen + [containerListen, adminListen].compactMap { $0 }
+        return HostCheck(enabled: requireHost ?? address.isLoopback, hosts: listens.map(\.host) + allowHosts)
     }
     public var rotation = RotationSchedule(every: .hours(1), before: .minutes(30))
     public var accessLog = AccessLogTarget.stdout

@@ -4,6 +4,12 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
 
+    /// True for addresses only this host can reach: 127.0.0.0/8, ::1 and `localhost`.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1"
+            || (host.hasPrefix("127.") && host.allSatisfy { $0 == "." || ($0.isASCII && $0.isNumber) })
+    }
+
     public init(host: String, port: Int) {
         self.host = host
         self.port = port

@@ -11,16 +11,25 @@ public protocol CredentialSource: Sendable {
 
 /// Why a fetch failed, as one line for stderr and the access log.
 public struct CredentialSourceError: Error, Equatable, CustomStringConvertible {
+    /// What went wrong in the emulator's own words: safe anywhere, even the unauthenticated
+    /// `/healthz` and the access log.
     public var message: String
+    /// What a helper program said about it, scrubbed of anything like a credential: shown
+    /// only to the operator (diagnostics) and to authenticated control-API callers.
+    public var detail: String?
     /// False when retrying cannot help without a change of configuration (a refused role).
     public var isRetryable: Bool
 
-    public init(_ message: String, isRetryable: Bool = true) {
+    public init(_ message: String, detail: String? = nil, isRetryable: Bool = true) {
         self.message = message
+        self.detail = detail.map(SecretScrubber.scrub)
         self.isRetryable = isRetryable
     }
 
     public var description: String { message }
+
+    /// The message with the scrubbed detail, for those allowed to see it.
+    public var withDetail: String { detail.map { "\(message): \($0)" } ?? message }
 }
 
 extension SyntheticCredentials: CredentialSource {

@@ -5,6 +5,8 @@ public struct ServerLimits: Sendable, Equatable {
     /// Open connections per listener; past it new ones get a 503 and are closed at once.
     /// Above the 1,000 half-open connections a slowloris client is expected to try.
     public var maxConnections = 4096
+    /// Of those, what one client address may hold.
+    public var maxConnectionsPerClient = 1024
     /// The request line and all header lines together (libevent's own limit: 400 past it).
     public var maxHeaderBytes = 8192
     public var maxHeaders = 64

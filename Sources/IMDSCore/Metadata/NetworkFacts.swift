@@ -73,20 +73,20 @@ extension InstanceMetadata {
         return octets.joined(separator: ":")
     }
 
-    static func cidr(_ ip: String, prefix: Int) -> String {
+    public static func cidr(_ ip: String, prefix: Int) -> String {
         guard let value = ipv4Value(ip) else { return ip + "/32" }
         let masked = value & (prefix == 0 ? 0 : ~UInt32(0) << (32 - prefix))
         return dotted(masked) + "/\(prefix)"
     }
 
     /// `ip` plus `n`, wrapping within the address space (the checks then find it outside its subnet).
-    static func offset(_ ip: String, by n: Int) -> String {
+    public static func offset(_ ip: String, by n: Int) -> String {
         guard let value = ipv4Value(ip) else { return ip }
         return dotted(value &+ UInt32(truncatingIfNeeded: n))
     }
 
     /// `ip`'s host bits under `cidr`'s prefix, in `cidr`'s network.
-    static func rebase(_ ip: String, into cidr: String) -> String {
+    public static func rebase(_ ip: String, into cidr: String) -> String {
         let parts = cidr.split(separator: "/")
         guard parts.count == 2, let prefix = Int(parts[1]), prefix <= 32,
               let network = ipv4Value(String(parts[0])), let value = ipv4Value(ip) else { return ip }
@@ -95,7 +95,7 @@ extension InstanceMetadata {
     }
 
     /// True when `ip` lies in `cidr` (IPv4 only).
-    static func contains(_ cidr: String, _ ip: String) -> Bool {
+    public static func contains(_ cidr: String, _ ip: String) -> Bool {
         let parts = cidr.split(separator: "/")
         guard parts.count == 2, let prefix = Int(parts[1]) else { return false }
         return Self.cidr(ip, prefix: prefix) == cidr

@@ -3,19 +3,21 @@
 public final class ContainerEndpoint: @unchecked Sendable {
     private let service: IMDSService
     private let roleArn: String
-    /// The expected `Authorization` value, read from the token file when it changes; nil
-    /// when no token is configured.
-    private let expectedAuthorization: () -> String?
+    /// What a request's `Authorization` must be, read from the token file when it changes.
+    private let authorization: () -> ContainerAuthorization
+    private let hostCheck: HostCheck
 
-    public init(service: IMDSService, roleArn: String, expectedAuthorization: @escaping () -> String?) {
+    public init(service: IMDSService, roleArn: String, hostCheck: HostCheck? = nil,
+                authorization: @escaping () -> ContainerAuthorization) {
         self.service = service
         self.roleArn = roleArn
-        self.expectedAuthorization = expectedAuthorization
+        self.hostCheck = (hostCheck ?? service.hostCheck).allowing(HostCheck.containerAddresses)
+        self.authorization = authorization
     }
 
     public func handle(_ request: Request) -> Response {
         var annotation = AccessAnnotation()
-        guard service.hostCheck.allowing(HostCheck.containerAddresses).admits(request) else {
+        guard hostCheck.admits(request) else {
             annotation.error = "Host header \(request.headers["Host"] ?? "") is not one this emulator answers for"
             return Self.error(403, "AccessDenied", "Host not allowed", annotation)
         }
@@ -27,11 +29,17 @@ public final class ContainerEndpoint: @unchecked Sendable {
         guard request.method == .get || request.method == .head else {
             return Self.error(405, "MethodNotAllowed", "use GET", annotation)
         }
-        if let expected = expectedAuthorization() {
+        switch authorization() {
+        case .none:
+            break
+        case .unavailable(let why):
+            annotation.error = why
+            return Self.error(403, "InvalidToken", "the Authorization token is not valid", annotation)
+        case .token(let expected):
             guard let given = request.headers["Authorization"] else {
                 return Self.error(401, "NoAuthorization", "the Authorization header is missing", annotation)
             }
-            guard constantTimeEqual(Array(given.utf8), Array(expected.utf8)) else {
+            guard ConstantTime.equal(given.utf8, expected.utf8) else {
                 return Self.error(403, "InvalidToken", "the Authorization token is not valid", annotation)
             }
         }

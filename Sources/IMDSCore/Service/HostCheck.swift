@@ -48,9 +48,4 @@ public struct HostCheck: Sendable, Equatable {
         guard part.contains(where: isUpper) else { return String(Substring(part)) }
         return String(decoding: part.map { isUpper($0) ? $0 + 32 : $0 }, as: UTF8.self)
     }
-
-    /// The default of `--require-host`: on when every listen address is loopback.
-    public static func defaultEnabled(listen: [ListenAddress]) -> Bool {
-        listen.allSatisfy { $0.host == "localhost" || $0.host == "::1" || $0.host.hasPrefix("127.") }
-    }
 }

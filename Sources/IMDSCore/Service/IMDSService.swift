@@ -15,7 +15,7 @@ public final class IMDSService: @unchecked Sendable {
     /// with `serve_expired`), to test SDK static stability.
     public private(set) var serveExpired = false
     public var faults = FaultSet()
-    /// Which `Host` values requests may carry (`--require-host`, `--allow-host`).
+    /// Which `Host` values requests may carry when the listener gives no check of its own.
     public var hostCheck = HostCheck(enabled: false, hosts: [])
     public private(set) var throttle = Throttle()
 
@@ -168,6 +168,12 @@ public final class IMDSService: @unchecked Sendable {
     }
 
     public func handle(_ request: Request) -> Response {
+        handle(request, hostCheck: hostCheck)
+    }
+
+    /// `hostCheck` is the listener's own: each loopback listener checks `Host` by itself, so
+    /// that another listener on a wider address does not turn it off.
+    public func handle(_ request: Request, hostCheck: HostCheck) -> Response {
         let path = RequestPath(target: request.target)
         let pathClass = PathClass(path)
         var response: Response

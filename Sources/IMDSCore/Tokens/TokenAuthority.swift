@@ -58,6 +58,10 @@ public struct TokenAuthority: Sendable {
         }
         let left = Double(expiryMillis) / 1000 - now.secondsSinceEpoch
         guard left > 0 else { return .expired }
+        // No token lives longer than EC2 allows from now, whatever the clock said when it was
+        // made: one minted while the control API had moved the clock years ahead is refused
+        // once the clock is back.
+        guard left <= Double(Self.maximumTTL) + 1 else { return .invalid }
         return .valid(secondsLeft: Int(left.rounded(.up)))
     }
 
@@ -67,16 +71,7 @@ public struct TokenAuthority: Sendable {
         var mac = keyed
         mac.update(data: token[0..<signedEnd])
         return mac.finalize().withUnsafeBytes { code in
-            var diff: UInt8 = 0
-            for i in 0..<Self.tagLength { diff |= code[i] ^ token[signedEnd + i] }
-            return diff == 0
+            ConstantTime.equal(token[signedEnd...], code.prefix(Self.tagLength))
         }
     }
-}
-
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    guard a.count == b.count else { return false }
-    var diff: UInt8 = 0
-    for i in a.indices { diff |= a[i] ^ b[i] }
-    return diff == 0
 }
