@@ -159,7 +159,7 @@ public final class HTTPServer {
             (bytes, status) = (0, 0)
         } else {
             bytes = send(response, to: req, isHead: request.method == .head, peer: request.clientAddress)
-            status = response.status
+            status = response.status.code
         }
         guard let onAccess else { return }
         onAccess(AccessRecord(
@@ -169,16 +169,19 @@ public final class HTTPServer {
             userAgent: request.headers["User-Agent"] ?? "", annotation: response.annotation))
     }
 
+    /// Every header of an answer: the core's, then the framing every IMDS response carries.
+    private func framed(_ response: Response) -> [(name: String, value: String)] {
+        Array(response.headers) + [("Content-Length", String(response.body.utf8.count)),
+                                   ("Date", dateCache.header(for: clock.now())), ("Server", serverHeader),
+                                   ("Connection", "close")]
+    }
+
     private func send(_ response: Response, to req: OpaquePointer, isHead: Bool, peer: String) -> Int {
         let out = evhttp_request_get_output_headers(req)
-        for (name, value) in response.headers {
+        for (name, value) in framed(response) {
             evhttp_add_header(out, name, value)
         }
         let body = response.body
-        evhttp_add_header(out, "Content-Length", String(body.utf8.count))
-        evhttp_add_header(out, "Date", dateCache.header(for: clock.now()))
-        evhttp_add_header(out, "Server", serverHeader)
-        evhttp_add_header(out, "Connection", "close")
         if !body.isEmpty {
             var body = body
             body.withUTF8 { buf in
@@ -198,7 +201,7 @@ public final class HTTPServer {
             guard let ctx else { return }
             Unmanaged<HTTPServer>.fromOpaque(ctx).takeUnretainedValue().repliesInFlight -= 1
         }, Unmanaged.passUnretained(self).toOpaque())
-        evhttp_send_reply(req, Int32(response.status), response.reason, nil)
+        evhttp_send_reply(req, Int32(response.status.code), response.reason, nil)
         return isHead ? 0 : body.utf8.count
     }
 
@@ -219,10 +222,9 @@ public final class HTTPServer {
         evhttp_connection_get_peer(connection, &host, &port)
         let now = clock.now()
         let response = ErrorPage.response(503)
-        var text = "HTTP/1.1 503 \(response.reason)\r\n"
-        for (name, value) in response.headers { text += "\(name): \(value)\r\n" }
-        text += "Content-Length: \(response.body.utf8.count)\r\nDate: \(dateCache.header(for: now))\r\n"
-            + "Server: \(serverHeader)\r\nConnection: close\r\n\r\n" + response.body
+        var text = "HTTP/1.1 \(response.status)\r\n"
+        for (name, value) in framed(response) { text += "\(name): \(value)\r\n" }
+        text += "\r\n" + response.body
         if fd >= 0 {
             text.withUTF8 { _ = Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         }

@@ -307,13 +307,11 @@ public final class AdminAPI: @unchecked Sendable {
         return value
     }
 
-
-
-    static func json(_ value: JSONValue, status: Int = 200) -> Response {
+    static func json(_ value: JSONValue, status: HTTPStatus = .ok) -> Response {
         Response(status: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: value.compact + "\n")
     }
 
-    static func error(_ status: Int, _ message: String) -> Response {
+    static func error(_ status: HTTPStatus, _ message: String) -> Response {
         json(.object([("error", .string(message))]), status: status)
     }
 

@@ -1,12 +1,12 @@
 /// A control-API request that cannot be carried out, with the status it answers.
 public struct AdminError: Error, Equatable {
-    public var status: Int
+    public var status: HTTPStatus
     public var message: String
 
     public static func badRequest(_ message: String) -> AdminError { AdminError(status: 400, message: message) }
     public static func notFound(_ message: String) -> AdminError { AdminError(status: 404, message: message) }
 
-    public init(status: Int, message: String) {
+    public init(status: HTTPStatus, message: String) {
         self.status = status
         self.message = message
     }

@@ -4,7 +4,7 @@ extension IMDSService {
     func apply(_ rule: FaultRule, _ request: Request, _ path: RequestPath, _ pathClass: PathClass) -> Response {
         switch rule.action {
         case .status(let status, let delay):
-            var response = ErrorPage.response(status)
+            var response = ErrorPage.response(HTTPStatus(status))
             response.delay = delay.map { Double($0) / 1000 }
             return response
         case .delay(let ms):

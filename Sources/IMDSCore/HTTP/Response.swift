@@ -1,7 +1,7 @@
 /// What the core answers. The adapter adds the transport framing every IMDS response carries
 /// (`Content-Length`, `Date`, `Server: EC2ws`, `Connection: close`) and writes it.
 public struct Response: Sendable {
-    public var status: Int
+    public var status: HTTPStatus
     public var headers: HTTPHeaders
     public var body: String
     /// IP TTL / hop limit to set on the reply packets; EC2 does this for token PUTs only.
@@ -17,7 +17,7 @@ public struct Response: Sendable {
     /// Close the connection instead of answering (a close fault).
     public var closeConnection = false
 
-    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: String = "", hopLimit: Int? = nil,
+    public init(status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(), body: String = "", hopLimit: Int? = nil,
                 annotation: AccessAnnotation = AccessAnnotation()) {
         self.status = status
         self.headers = headers
@@ -26,7 +26,7 @@ public struct Response: Sendable {
         self.annotation = annotation
     }
 
-    public var reason: String { HTTPStatus.reason(for: status) }
+    public var reason: String { status.reason }
 }
 
 /// The parts of an access record only the core knows.

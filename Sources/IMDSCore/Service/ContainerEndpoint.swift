@@ -65,10 +65,10 @@ public final class ContainerEndpoint: @unchecked Sendable {
     }
 
     /// The ECS agent's error shape; clients look at the status, JS copies code and message.
-    private static func error(_ status: Int, _ code: String, _ message: String, _ annotation: AccessAnnotation) -> Response {
+    private static func error(_ status: HTTPStatus, _ code: String, _ message: String, _ annotation: AccessAnnotation) -> Response {
         var annotation = annotation
-        if annotation.error == nil, status >= 400 { annotation.error = message }
-        let body = JSONValue.object([("code", .string(code)), ("message", .string(message)), ("HTTPErrorCode", .int(status))]).compact
+        if annotation.error == nil, status.code >= 400 { annotation.error = message }
+        let body = JSONValue.object([("code", .string(code)), ("message", .string(message)), ("HTTPErrorCode", .int(status.code))]).compact
         return Response(status: status, headers: HTTPHeaders([("Content-Type", "application/json")]), body: body, annotation: annotation)
     }
 }
