@@ -40,6 +40,10 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(
+            name: "CredentialRefresh",
+            dependencies: ["IMDSCore"]
+        ),
+        .target(
             name: "CredentialSources",
             dependencies: ["IMDSCore", "CExpat", "CLibcurl", .product(name: "Crypto", package: "swift-crypto")]
         ),
@@ -52,6 +56,7 @@ let package = Package(
             dependencies: [
                 "IMDSCore",
                 "CredentialSources",
+                "CredentialRefresh",
                 "EventHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -70,6 +75,14 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
             ]
+        ),
+        .testTarget(
+            name: "EventHTTPTests",
+            dependencies: ["EventHTTP", "IMDSCore"]
+        ),
+        .testTarget(
+            name: "CredentialRefreshTests",
+            dependencies: ["CredentialRefresh", "IMDSCore"]
         ),
         .testTarget(
             name: "CredentialSourcesTests",

@@ -190,7 +190,7 @@ public final class HTTPServer {
         }
         if let hops = response.hopLimit, let conn = evhttp_request_get_connection(req),
            let bev = evhttp_connection_get_bufferevent(conn) {
-            SocketOptions.setHopLimit(bufferevent_getfd(bev), hops, peer: peer)
+            HopLimit.apply(bufferevent_getfd(bev), hops, peer: peer)
         }
         if limits.writeTimeout != limits.readTimeout, let conn = evhttp_request_get_connection(req) {
             var writeTimeout = timeval(limits.writeTimeout.value)

@@ -14,7 +14,7 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Base URL of the metadata service, e.g. http://127.0.0.1:9254/", valueName: "url"))
     var url: String
 
-    @Option(help: ArgumentHelp("Seconds to wait for each answer. (default: 2)", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds to wait for each answer.", valueName: "seconds"))
     var timeout: Int = 2
 
     func run() throws {

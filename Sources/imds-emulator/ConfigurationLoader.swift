@@ -33,6 +33,6 @@ enum ConfigurationLoader {
     }
 
     static func variable(for key: String) -> String {
-        "IMDS_EMULATOR_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
+        Setting.environmentName(for: key)
     }
 }

@@ -13,130 +13,130 @@ struct ServeCommand: ParsableCommand {
     @Option(name: [.customShort("c"), .long], help: ArgumentHelp("YAML configuration file.", valueName: "file"))
     var config: String?
 
-    @Option(help: ArgumentHelp("Address to listen on; repeatable. IPv6 as [::1]:9254. (default: 127.0.0.1:9254)", valueName: "host:port"))
+    @Option(help: .setting("listen"))
     var listen: [String] = []
 
-    @Option(help: ArgumentHelp("Role served under iam/security-credentials/. (default: imds-emulator)", valueName: "name"))
+    @Option(help: .setting("role"))
     var role: String?
 
-    @Option(help: ArgumentHelp("Where credentials come from. (default: synthetic)", valueName: "synthetic|assume-role|process|static"))
+    @Option(help: .setting("source"))
     var source: String?
 
-    @Option(name: .customLong("credential-lifetime"), help: ArgumentHelp("Lifetime of each credential set. (default: 6h)", valueName: "duration"))
+    @Option(name: .customLong("credential-lifetime"), help: .setting("credential-lifetime"))
     var credentialLifetime: String?
 
-    @Option(name: .customLong("rotate-every"), help: ArgumentHelp("Publish a new set at least this often. (default: 1h)", valueName: "duration"))
+    @Option(name: .customLong("rotate-every"), help: .setting("rotate-every"))
     var rotateEvery: String?
 
-    @Option(name: .customLong("rotate-before"), help: ArgumentHelp("And at least this long before the current set expires. (default: 30m)", valueName: "duration"))
+    @Option(name: .customLong("rotate-before"), help: .setting("rotate-before"))
     var rotateBefore: String?
 
-    @Option(help: ArgumentHelp("Serve tokenless GETs (IMDSv1). (default: disabled)", valueName: "enabled|disabled"))
+    @Option(help: .setting("imdsv1"))
     var imdsv1: String?
 
-    @Option(name: .customLong("hop-limit"), help: ArgumentHelp("IP TTL / hop limit of token PUT replies, 1..64. (default: 1)", valueName: "n"))
+    @Option(name: .customLong("hop-limit"), help: .setting("hop-limit"))
     var hopLimit: String?
 
-    @Option(name: .customLong("access-log"), help: ArgumentHelp("JSON lines, one per request: a file, - for stdout, or off. (default: -)", valueName: "path|-|off"))
+    @Option(name: .customLong("access-log"), help: .setting("access-log"))
     var accessLog: String?
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Keeps the token key, so that restarts accept live tokens, and the identity-document signing key.", valueName: "dir"))
+    @Option(name: .customLong("state-dir"), help: .setting("state-dir"))
     var stateDir: String?
 
-    @Option(name: .customLong("role-arn"), help: ArgumentHelp("assume-role: the role to assume.", valueName: "arn"))
+    @Option(name: .customLong("role-arn"), help: .setting("role-arn"))
     var roleArn: String?
 
-    @Option(name: .customLong("external-id"), help: ArgumentHelp("assume-role: ExternalId the role's trust policy asks for.", valueName: "id"))
+    @Option(name: .customLong("external-id"), help: .setting("external-id"))
     var externalId: String?
 
-    @Option(name: .customLong("session-name"), help: ArgumentHelp("assume-role: RoleSessionName. (default: imds-emulator-HOST)", valueName: "name"))
+    @Option(name: .customLong("session-name"), help: .setting("session-name"))
     var sessionName: String?
 
-    @Option(help: ArgumentHelp("assume-role: session length, 15m..12h; static: GetSessionToken length, 15m..36h. (default: 1h)", valueName: "duration"))
+    @Option(help: .setting("duration"))
     var duration: String?
 
-    @Option(name: .customLong("sts-region"), help: ArgumentHelp("Region of the STS endpoint. (default: the profile's region, else us-east-1)", valueName: "region"))
+    @Option(name: .customLong("sts-region"), help: .setting("sts-region"))
     var stsRegion: String?
 
-    @Option(name: .customLong("sts-endpoint"), help: ArgumentHelp("STS URL, e.g. a VPC endpoint or moto. (default: https://sts.REGION.amazonaws.com/)", valueName: "url"))
+    @Option(name: .customLong("sts-endpoint"), help: .setting("sts-endpoint"))
     var stsEndpoint: String?
 
-    @Option(help: ArgumentHelp("Profile of the shared config files holding the source keys (and possibly role_arn).", valueName: "name"))
+    @Option(help: .setting("profile"))
     var profile: String?
 
-    @Option(name: .customLong("mfa-serial"), help: ArgumentHelp("MFA device for AssumeRole / GetSessionToken.", valueName: "arn"))
+    @Option(name: .customLong("mfa-serial"), help: .setting("mfa-serial"))
     var mfaSerial: String?
 
-    @Option(name: .customLong("mfa-command"), help: ArgumentHelp("Shell command that prints the current MFA code.", valueName: "cmd"))
+    @Option(name: .customLong("mfa-command"), help: .setting("mfa-command"))
     var mfaCommand: String?
 
-    @Option(name: .customLong("credential-process"), help: ArgumentHelp("process: shell command printing credential_process JSON.", valueName: "cmd"))
+    @Option(name: .customLong("credential-process"), help: .setting("credential-process"))
     var credentialProcess: String?
 
-    @Option(name: .customLong("credential-process-timeout"), help: ArgumentHelp("process: time the command may take; then its whole process group is killed. (default: 30s)", valueName: "duration"))
+    @Option(name: .customLong("credential-process-timeout"), help: .setting("credential-process-timeout"))
     var credentialProcessTimeout: String?
 
-    @Flag(name: .customLong("serve-long-term-keys"), help: "static: serve the keys as they are instead of a GetSessionToken session.")
+    @Flag(name: .customLong("serve-long-term-keys"), help: .setting("serve-long-term-keys"))
     var serveLongTermKeys = false
 
-    @Flag(help: "Listen at once and fetch the first set in the background.")
+    @Flag(help: .setting("lazy"))
     var lazy = false
 
-    @Option(name: .customLong("admin-listen"), help: ArgumentHelp("Address of the control API (docs/control-api.md); off unless given.", valueName: "host:port"))
+    @Option(name: .customLong("admin-listen"), help: .setting("admin-listen"))
     var adminListen: String?
 
-    @Option(name: .customLong("admin-token-file"), help: ArgumentHelp("Bearer token of the control API; created (mode 0600) if missing.", valueName: "file"))
+    @Option(name: .customLong("admin-token-file"), help: .setting("admin-token-file"))
     var adminTokenFile: String?
 
-    @Option(name: .customLong("require-host"), help: ArgumentHelp("Refuse requests whose Host is not an address of the emulator. (default: enabled when listening on loopback only)", valueName: "enabled|disabled"))
+    @Option(name: .customLong("require-host"), help: .setting("require-host"))
     var requireHost: String?
 
-    @Option(name: .customLong("allow-host"), help: ArgumentHelp("Another Host name to accept; repeatable.", valueName: "name"))
+    @Option(name: .customLong("allow-host"), help: .setting("allow-host"))
     var allowHost: [String] = []
 
-    @Option(name: .customLong("container-listen"), help: ArgumentHelp("Address of the ECS/EKS-style container credentials endpoint; off unless given.", valueName: "host:port"))
+    @Option(name: .customLong("container-listen"), help: .setting("container-listen"))
     var containerListen: String?
 
-    @Option(name: .customLong("container-auth-token-file"), help: ArgumentHelp("Authorization value the container endpoint requires; re-read when it changes.", valueName: "file"))
+    @Option(name: .customLong("container-auth-token-file"), help: .setting("container-auth-token-file"))
     var containerAuthTokenFile: String?
 
-    @Option(name: .customLong("throttle-rps"), help: ArgumentHelp("Requests per second per client before 429; 0 is off. (default: 0)", valueName: "n"))
+    @Option(name: .customLong("throttle-rps"), help: .setting("throttle-rps"))
     var throttleRPS: String?
 
-    @Option(name: .customLong("extended-api"), help: ArgumentHelp("Serve iam/security-credentials-extended/ with AccountId. (default: disabled, 404 as on most instances)", valueName: "enabled|disabled"))
+    @Option(name: .customLong("extended-api"), help: .setting("extended-api"))
     var extendedAPI: String?
 
-    @Option(name: .customLong("max-connections"), help: ArgumentHelp("Open connections per listener; past it new ones get 503 and are closed. (default: 4096)", valueName: "n"))
+    @Option(name: .customLong("max-connections"), help: .setting("max-connections"))
     var maxConnections: String?
 
-    @Option(name: .customLong("max-connections-per-client"), help: ArgumentHelp("Open connections one client address may hold; past it 503. (default: 1024)", valueName: "n"))
+    @Option(name: .customLong("max-connections-per-client"), help: .setting("max-connections-per-client"))
     var maxConnectionsPerClient: String?
 
-    @Option(name: .customLong("max-header-bytes"), help: ArgumentHelp("Request line and headers together; 400 past it. (default: 8192)", valueName: "n"))
+    @Option(name: .customLong("max-header-bytes"), help: .setting("max-header-bytes"))
     var maxHeaderBytes: String?
 
-    @Option(name: .customLong("max-headers"), help: ArgumentHelp("Header lines per request; 431 past it. (default: 64)", valueName: "n"))
+    @Option(name: .customLong("max-headers"), help: .setting("max-headers"))
     var maxHeaders: String?
 
-    @Option(name: .customLong("max-request-line"), help: ArgumentHelp("Bytes of the request line; 414 past it. (default: 4096)", valueName: "n"))
+    @Option(name: .customLong("max-request-line"), help: .setting("max-request-line"))
     var maxRequestLine: String?
 
-    @Option(name: .customLong("max-body-bytes"), help: ArgumentHelp("Request body; 413 past it. (default: 1024)", valueName: "n"))
+    @Option(name: .customLong("max-body-bytes"), help: .setting("max-body-bytes"))
     var maxBodyBytes: String?
 
-    @Option(name: .customLong("read-timeout"), help: ArgumentHelp("Time allowed for a whole request to arrive. (default: 5s)", valueName: "duration"))
+    @Option(name: .customLong("read-timeout"), help: .setting("read-timeout"))
     var readTimeout: String?
 
-    @Option(name: .customLong("write-timeout"), help: ArgumentHelp("Stall allowed while an answer is sent. (default: 5s)", valueName: "duration"))
+    @Option(name: .customLong("write-timeout"), help: .setting("write-timeout"))
     var writeTimeout: String?
 
-    @Option(name: .customLong("identity-key"), help: ArgumentHelp("PEM RSA key that signs the identity document (pkcs7, signature, rsa2048); with --identity-cert. (default: made at start, kept in --state-dir)", valueName: "file"))
+    @Option(name: .customLong("identity-key"), help: .setting("identity-key"))
     var identityKey: String?
 
-    @Option(name: .customLong("identity-cert"), help: ArgumentHelp("PEM certificate of --identity-key, for verifiers.", valueName: "file"))
+    @Option(name: .customLong("identity-cert"), help: .setting("identity-cert"))
     var identityCert: String?
 
-    @Option(name: .customLong("log-level"), help: ArgumentHelp("Diagnostics on stderr: debug, info, warning, error. (default: info)", valueName: "level"))
+    @Option(name: .customLong("log-level"), help: .setting("log-level"))
     var logLevel: String?
 
     func run() throws {

@@ -22,10 +22,7 @@ enum SourceFactory {
             return Built(source: SyntheticCredentials(lifetime: c.credentialLifetime, random: .system), accountId: nil,
                          summary: "synthetic credentials, lifetime \(c.credentialLifetime)")
         case .process:
-            guard let command = c.credentialProcess else {
-                throw ConfigurationError(key: "credential-process", "is required with --source process")
-            }
-            return Built(source: ProcessSource(command: command, lifetimeWithoutExpiration: c.credentialLifetime,
+            return Built(source: ProcessSource(command: try c.processCommand(), lifetimeWithoutExpiration: c.credentialLifetime,
                                                timeout: c.credentialProcessTimeout.value),
                          accountId: nil, summary: "credential_process command")
         case .assumeRole:

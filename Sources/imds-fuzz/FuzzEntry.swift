@@ -29,7 +29,7 @@ enum FuzzTarget {
 
     /// The API keeps its control unowned, as the emulator owns both; here a static does.
     static let control = NoControl()
-    static let admin = AdminAPI(token: "fuzz-token-0123456789", service: service, control: control)
+    static let admin = ControlAPI(token: "fuzz-token-0123456789", service: service, control: control)
 
     static func run(_ data: [UInt8]) {
         guard let mode = data.first else { return }

@@ -15,7 +15,7 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
         self.answer = answer
     }
 
-    func send(method: String, url: URL, headers: [(String, String)], body: [UInt8]) throws(CredentialFetchFailure) -> (status: Int, body: [UInt8]) {
+    func send(method: String, url: URL, headers: [(String, String)], body: [UInt8]) throws(CredentialSourceError) -> (status: Int, body: [UInt8]) {
         sent = (method, url, headers, String(decoding: body, as: UTF8.self))
         return (status, Array(answer.utf8))
     }

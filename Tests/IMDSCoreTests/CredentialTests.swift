@@ -24,9 +24,9 @@ import Testing
     @Test func rotatesHourlyAndNeverLaterThanRotateBefore() {
         let set = SyntheticCredentials(lifetime: .hours(6), random: .seeded(5)).make(now: testStart)
         let hourly = RotationSchedule(every: .hours(1), before: .minutes(30))
-        #expect(hourly.nextRotation(after: set) == testStart + .hours(1))
+        #expect(hourly.due(after: set, fetchedAt: set.lastUpdated) == testStart + .hours(1))
         let rare = RotationSchedule(every: .hours(24), before: .minutes(30))
-        #expect(rare.nextRotation(after: set) == testStart + .hours(5.5))
+        #expect(rare.due(after: set, fetchedAt: set.lastUpdated) == testStart + .hours(5.5))
         #expect(hourly.leastRemaining(lifetime: .hours(6)) == .hours(5))
         #expect(rare.leastRemaining(lifetime: .hours(6)) == .minutes(30))
     }

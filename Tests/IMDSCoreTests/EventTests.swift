@@ -154,7 +154,7 @@ import Testing
     @Test func controlAPIDrivesEventsAndJournalsThem() throws {
         let (service, clock, t) = spotService()
         let control = FakeControl(service: service, clock: clock)
-        let api = AdminAPI(token: "tok", service: service, control: control)
+        let api = ControlAPI(token: "tok", service: service, control: control)
         func call(_ method: HTTPMethod, _ target: String, _ body: String = "") -> Response {
             var answer: Response?
             api.handle(Request(method: method, target: target, headers: HTTPHeaders([("Authorization", "Bearer tok")]),

@@ -9,6 +9,7 @@ import signal
 import socket
 import stat
 import time
+from pathlib import Path
 
 import pytest
 
@@ -273,3 +274,46 @@ def test_env_output_lets_clients_find_the_emulator(emulator, run_client, aws_cli
     assert r.returncode == 0, r.stderr
     assert signing_key_id(capture_sts.captured[-1]["authorization"]) == served["AccessKeyId"]
     assert capture_sts.captured[-1]["security_token"] == served["Token"]
+
+
+# =========================================================================== the settings table
+
+def settings_table(tmp_path) -> list:
+    r = run_emulator_cmd(["settings"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+def test_every_setting_is_a_flag_a_variable_and_in_the_readme(tmp_path):
+    """One table of settings: each is a `serve` flag whose help shows the table's text and
+    default, a variable that the emulator reads (a bad value names the variable), and a line of
+    the README's flag list; and no flag is missing from the table."""
+    table = [s for s in settings_table(tmp_path) if s["flag"]]
+    assert len(table) >= 40
+    helptext = " ".join(run_emulator_cmd(["serve", "--help"], tmp_path).stdout.split())
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    flags_block = readme.split("## Flags", 1)[1].split("```", 2)[1]
+    for s in table:
+        assert s["flag"] in helptext, s
+        assert " ".join(s["help"].split()) in helptext, s
+        assert s["flag"] in flags_block, f"{s['flag']} is not in the README's flag list"
+    listed = set(re.findall(r"--[a-z0-9-]+", helptext)) - {"--config", "--help", "--version"}
+    assert listed <= {s["flag"] for s in table}, listed - {s["flag"] for s in table}
+    for s in table:
+        if s["key"] in ("hop-limit", "max-connections", "rotate-every"):
+            env = clean_env(tmp_path / "cmd-home")
+            env[s["environment"]] = "nonsense"
+            r = run_proc([str(binary()), "serve"], env, timeout=30, cwd=str(tmp_path))
+            assert_config_error(r, s["environment"])
+
+
+def test_the_table_agrees_with_the_parser(tmp_path):
+    """Every key of the table is one the configuration reads: a bad value for it is refused
+    naming that key, never as an unknown setting."""
+    for s in settings_table(tmp_path):
+        if s["key"] in ("instance", "events", "lazy", "serve-long-term-keys"):
+            continue
+        cfg = tmp_path / f"{s['key']}.yaml"
+        cfg.write_text(f"{s['key']}: [1, 2]\n" if s["key"] not in ("listen", "allow-host") else f"{s['key']}: {{a: 1}}\n")
+        r = run_emulator_cmd(["serve", "--config", str(cfg)], tmp_path)
+        assert r.returncode == 2 and s["key"] in r.stderr and "unknown setting" not in r.stderr, (s["key"], r.stderr)

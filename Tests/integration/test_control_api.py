@@ -1016,7 +1016,7 @@ SDK_UAS = [
 @pytest.mark.parametrize("ua,family", SDK_UAS, ids=[f for _, f in SDK_UAS])
 def test_metrics_credential_fetches_by_client_family(module_control_emulator, ua, family):
     """imds_credential_fetches_total{sdk}: the family from the User-Agent strings of
-    imds-behaviour.md §5 (no User-Agent: none)."""
+    docs/imds-behaviour.md §5 (no User-Agent: none)."""
     emu = module_control_emulator()
     tok = get_token(emu)
     before = emu.metrics()

@@ -1,4 +1,4 @@
-"""EC2's hop limit: the IP TTL / IPv6 hop limit of token PUT replies (imds-behaviour.md §2.1, rule 17).
+"""EC2's hop limit: the IP TTL / IPv6 hop limit of token PUT replies (docs/imds-behaviour.md §2.1, rule 17).
 
 scripts/netns-hops builds client -- router -- imds namespaces; the client reaches
 169.254.169.254 (and fd00:ec2::254) one router away, like a container behind a Docker bridge.

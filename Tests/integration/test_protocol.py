@@ -1,7 +1,7 @@
 """Wire-level behaviour of the emulator: tokens, framing, routing, documents, configuration.
 
 Requests are written byte by byte (imds_helpers.build_request) so that nothing normalises them.
-References (§) are to shared/imds-behaviour.md.
+References (§) are to docs/imds-behaviour.md.
 """
 
 from __future__ import annotations

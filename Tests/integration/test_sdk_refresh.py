@@ -1,5 +1,5 @@
 """Real botocore/boto3 credential refresh driven through the control API (docs/control-api.md),
-checked against what /work/shared/imds-behaviour.md §5.1 and §9 say botocore 1.43 does.
+checked against what docs/imds-behaviour.md §5.1 and §9 say botocore 1.43 does.
 
 Clients run in process with conftest's `aws_env` (temporary HOME, no AWS_* or proxy variables
 from the caller, the endpoint variable pointing at the emulator on 127.0.0.1). Where botocore's

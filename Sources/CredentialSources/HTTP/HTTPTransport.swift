@@ -1,10 +1,11 @@
+import IMDSCore
 import CLibcurl
 import Foundation
 
 /// Sends one HTTP(S) request and waits for the answer. Called on the refresh worker, never on
 /// the event loop. A protocol so the STS client can be tested without a network.
 public protocol HTTPTransport: Sendable {
-    func send(method: String, url: URL, headers: [(String, String)], body: [UInt8]) throws(CredentialFetchFailure) -> (status: Int, body: [UInt8])
+    func send(method: String, url: URL, headers: [(String, String)], body: [UInt8]) throws(CredentialSourceError) -> (status: Int, body: [UInt8])
 }
 
 /// libcurl: TLS with certificate and host-name checks (its defaults, left on) to the real STS,
@@ -24,9 +25,9 @@ public struct CurlTransport: HTTPTransport {
     /// `curl_global_init` once per process, before the first handle.
     private static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 
-    public func send(method: String, url: URL, headers: [(String, String)], body: [UInt8]) throws(CredentialFetchFailure) -> (status: Int, body: [UInt8]) {
+    public func send(method: String, url: URL, headers: [(String, String)], body: [UInt8]) throws(CredentialSourceError) -> (status: Int, body: [UInt8]) {
         let host = "\(url.host ?? "?")\(url.port.map { ":\($0)" } ?? "")"
-        guard Self.initialized, let handle = curl_easy_init() else { throw CredentialFetchFailure("cannot start an HTTP client") }
+        guard Self.initialized, let handle = curl_easy_init() else { throw CredentialSourceError("cannot start an HTTP client") }
         defer { curl_easy_cleanup(handle) }
         var list: UnsafeMutablePointer<curl_slist>?
         for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
@@ -61,15 +62,15 @@ public struct CurlTransport: HTTPTransport {
         var status = 0
         imds_curl_status(handle, &status)
         if sink.tooLarge || code == CURLE_FILESIZE_EXCEEDED {
-            throw CredentialFetchFailure("the answer from \(host) is too large (over \(maxResponseBytes) bytes); not read")
+            throw CredentialSourceError("the answer from \(host) is too large (over \(maxResponseBytes) bytes); not read")
         }
         guard code == CURLE_OK else {
             let reason = String(cString: curl_easy_strerror(code))
-            if code == CURLE_OPERATION_TIMEDOUT { throw CredentialFetchFailure("no answer from \(host) within \(Int(timeout))s") }
-            throw CredentialFetchFailure("cannot reach \(host) (\(reason))")
+            if code == CURLE_OPERATION_TIMEDOUT { throw CredentialSourceError("no answer from \(host) within \(Int(timeout))s") }
+            throw CredentialSourceError("cannot reach \(host) (\(reason))")
         }
         if (300..<400).contains(status) {
-            throw CredentialFetchFailure("\(host) answered a redirect (\(status)); not followed: set sts-endpoint to the real endpoint")
+            throw CredentialSourceError("\(host) answered a redirect (\(status)); not followed: set sts-endpoint to the real endpoint")
         }
         return (status, sink.data)
     }

@@ -18,11 +18,11 @@ public struct STSClient: Sendable {
         URL(string: "https://sts.\(region).\(RegionFacts.domain(region))/")
     }
 
-    public func call(_ action: String, _ parameters: [(String, String)], keys: AWSKeys, at time: Timestamp) throws(CredentialFetchFailure) -> STSResponse {
+    public func call(_ action: String, _ parameters: [(String, String)], keys: AWSKeys, at time: Timestamp) throws(CredentialSourceError) -> STSResponse {
         let form = ([("Action", action), ("Version", "2011-06-15")] + parameters)
             .map { "\(SigV4Signer.uriEncode($0.0))=\(SigV4Signer.uriEncode($0.1))" }.joined(separator: "&")
         let body = Array(form.utf8)
-        guard let host = endpoint.host else { throw CredentialFetchFailure("STS endpoint \(endpoint) has no host", isRetryable: false) }
+        guard let host = endpoint.host else { throw CredentialSourceError("STS endpoint \(endpoint) has no host", isRetryable: false) }
         let hostHeader = endpoint.port.map { "\(host):\($0)" } ?? host
         let path = endpoint.path.isEmpty ? "/" : endpoint.path
         let signer = SigV4Signer(keys: keys, region: region, service: "sts")
@@ -32,16 +32,16 @@ public struct STSClient: Sendable {
         let (status, answer) = try transport.send(method: "POST", url: endpoint, headers: headers, body: body)
         if (200..<300).contains(status) {
             guard let response = STSResponse.parse(answer) else {
-                throw CredentialFetchFailure("\(action): STS answered HTTP \(status) without credentials")
+                throw CredentialSourceError("\(action): STS answered HTTP \(status) without credentials")
             }
             return response
         }
         if let error = STSErrorResponse.parse(answer) {
             let id = error.requestId.map { ", request id \($0)" } ?? ""
-            throw CredentialFetchFailure("\(action): \(error.code): \(Self.oneLine(error.message)) (HTTP \(status)\(id))",
+            throw CredentialSourceError("\(action): \(error.code): \(Self.oneLine(error.message)) (HTTP \(status)\(id))",
                                          isRetryable: error.isRetryable || status >= 500)
         }
-        throw CredentialFetchFailure("\(action): STS answered HTTP \(status)", isRetryable: status >= 500 || status == 429)
+        throw CredentialSourceError("\(action): STS answered HTTP \(status)", isRetryable: status >= 500 || status == 429)
     }
 
     static func oneLine(_ s: String) -> String {

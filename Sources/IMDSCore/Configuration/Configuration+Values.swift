@@ -3,15 +3,7 @@ import Foundation
 extension Configuration {
     /// The keys of the top level, in the order the README lists them. A flag `--NAME` and a
     /// YAML key `NAME` are the same setting.
-    public static let keys = [
-        "listen", "role", "source", "credential-lifetime", "rotate-every", "rotate-before", "imdsv1",
-        "hop-limit", "access-log", "state-dir", "log-level", "role-arn", "external-id", "session-name",
-        "duration", "sts-region", "sts-endpoint", "profile", "mfa-serial", "mfa-command", "credential-process", "credential-process-timeout",
-        "serve-long-term-keys", "lazy", "admin-listen", "admin-token-file", "require-host", "allow-host",
-        "container-listen", "container-auth-token-file", "throttle-rps", "extended-api", "max-connections", "max-connections-per-client",
-        "max-header-bytes", "max-headers", "max-request-line", "max-body-bytes", "read-timeout", "write-timeout", "instance",
-        "events", "identity-key", "identity-cert",
-    ]
+    public static let keys = Setting.all.map(\.key)
 
     static let instanceKeys = [
         "account-id", "region", "availability-zone", "availability-zone-id", "instance-id", "instance-type",
@@ -222,9 +214,7 @@ extension Configuration {
                 throw ConfigurationError(key: "duration", "\(sts.duration) is out of range for GetSessionToken; valid: 15m..36h")
             }
         case .process:
-            guard credentialProcess != nil else {
-                throw ConfigurationError(key: "credential-process", "is required with --source process")
-            }
+            _ = try processCommand()
         }
         if let admin = adminListen, listen.contains(where: { $0 == admin && $0.port != 0 }) {
             throw ConfigurationError(key: "admin-listen", "\(admin) is also an IMDS listen address; the control API needs a port of its own")
@@ -272,6 +262,14 @@ extension Configuration {
             host = hostAndPort.prefix { $0 != ":" }
         }
         return ListenAddress(host: String(host).lowercased(), port: 0).isLoopback
+    }
+
+    /// The `credential_process` command, which `--source process` cannot do without.
+    public func processCommand() throws(ConfigurationError) -> String {
+        guard let credentialProcess else {
+            throw ConfigurationError(key: "credential-process", "is required with --source process")
+        }
+        return credentialProcess
     }
 
     static func isRoleName(_ s: String) -> Bool {

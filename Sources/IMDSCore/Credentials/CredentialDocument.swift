@@ -17,7 +17,7 @@ public enum CredentialDocument {
     }
 
     /// What IMDS answers when a role cannot be assumed: 200, `Code` other than `Success`,
-    /// no keys (imds-behaviour.md §1.6).
+    /// no keys (docs/imds-behaviour.md §1.6).
     public static func error(code: String, role: String, at time: Timestamp) -> String {
         JSONValue.object([
             ("Code", .string(code)),

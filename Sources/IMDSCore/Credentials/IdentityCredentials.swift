@@ -20,7 +20,7 @@ public struct IdentityCredentials: Sendable {
     }
 
     /// When the current set is replaced; nil before the first.
-    public var nextRotation: Timestamp? { current.map(schedule.nextRotation(after:)) }
+    public var nextRotation: Timestamp? { current.map { schedule.due(after: $0, fetchedAt: $0.lastUpdated) } }
 
     /// Makes a new set when there is none, when the schedule says so, or when `force` is set;
     /// true when it did.

@@ -10,8 +10,16 @@ public struct RotationSchedule: Sendable, Equatable {
         self.before = before
     }
 
-    public func nextRotation(after set: CredentialSet) -> Timestamp {
-        min(set.lastUpdated + every, set.expiration - before)
+    /// When a set fetched at `fetched` is due for replacement: the one rotation formula, used
+    /// for the role's sets and the instance identity set alike.
+    public func due(after set: CredentialSet, fetchedAt fetched: Timestamp) -> Timestamp {
+        if set.expiration - before <= fetched {
+            // The set came with less life than `rotate-before` (a short credential_process
+            // lifetime, a 15-minute STS session): refresh at half of what is left, or it
+            // would be fetched again at once, forever.
+            return min(fetched + every, fetched + max(Seconds(1), Seconds((set.expiration - fetched).value / 2)))
+        }
+        return min(fetched + every, set.expiration - before)
     }
 
     /// The least time a client can find left on a set this schedule publishes with `lifetime`.

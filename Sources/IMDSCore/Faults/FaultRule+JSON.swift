@@ -2,14 +2,14 @@ extension FaultRule {
     static let fields = ["match", "status", "delay_ms", "action", "error_code", "count", "probability", "client", "user_agent"]
 
     /// Reads one rule of `PUT /v1/faults`, naming the field that is wrong.
-    public init(json: JSONValue, index: Int) throws(AdminError) {
+    public init(json: JSONValue, index: Int) throws(ControlAPIError) {
         let at = "faults[\(index)]"
-        guard case .object(let members) = json else { throw AdminError.badRequest("\(at) must be an object") }
+        guard case .object(let members) = json else { throw ControlAPIError.badRequest("\(at) must be an object") }
         for (key, _) in members where !Self.fields.contains(key) {
-            throw AdminError.badRequest("\(at): unknown field \"\(key)\"; valid: \(Self.fields.joined(separator: ", "))")
+            throw ControlAPIError.badRequest("\(at): unknown field \"\(key)\"; valid: \(Self.fields.joined(separator: ", "))")
         }
         guard case .string(let m)? = json["match"] else {
-            throw AdminError.badRequest("\(at).match is required: token, role-list, credentials, metadata, any or a path prefix starting with /")
+            throw ControlAPIError.badRequest("\(at).match is required: token, role-list, credentials, metadata, any or a path prefix starting with /")
         }
         if m == "any" {
             match = .any
@@ -20,37 +20,37 @@ extension FaultRule {
             for ch in m where !(ch == "/" && collapsed.hasSuffix("/")) { collapsed.append(ch) }
             match = .prefix(collapsed)
         } else {
-            throw AdminError.badRequest("\(at).match \"\(m)\" is not valid; valid: token, role-list, credentials, metadata, any or a path prefix starting with /")
+            throw ControlAPIError.badRequest("\(at).match \"\(m)\" is not valid; valid: token, role-list, credentials, metadata, any or a path prefix starting with /")
         }
 
-        let status = try AdminFields.int(json["status"], "\(at).status", 100...599)
-        let delay = try AdminFields.int(json["delay_ms"], "\(at).delay_ms", 1...60000)
+        let status = try ControlAPIFields.int(json["status"], "\(at).status", 100...599)
+        let delay = try ControlAPIFields.int(json["delay_ms"], "\(at).delay_ms", 1...60000)
         var actions: [Action] = []
         if let status { actions.append(.status(status, delayMilliseconds: delay)) } else if let delay { actions.append(.delay(milliseconds: delay)) }
         switch json["action"] {
         case nil: break
         case .string("close")?: actions.append(.close)
         case .string("malformed")?: actions.append(.malformed)
-        default: throw AdminError.badRequest("\(at).action must be \"close\" or \"malformed\"")
+        default: throw ControlAPIError.badRequest("\(at).action must be \"close\" or \"malformed\"")
         }
         switch json["error_code"] {
         case nil: break
         case .string(let code)? where !code.isEmpty && code.count <= 128: actions.append(.errorCode(code))
-        default: throw AdminError.badRequest("\(at).error_code must be a non-empty string")
+        default: throw ControlAPIError.badRequest("\(at).error_code must be a non-empty string")
         }
         guard actions.count == 1, let action = actions.first else {
-            throw AdminError.badRequest("\(at) needs exactly one action: status (with optional delay_ms), delay_ms, action or error_code")
+            throw ControlAPIError.badRequest("\(at) needs exactly one action: status (with optional delay_ms), delay_ms, action or error_code")
         }
         self.action = action
-        remaining = try AdminFields.int(json["count"], "\(at).count", 1...1_000_000)
+        remaining = try ControlAPIFields.int(json["count"], "\(at).count", 1...1_000_000)
         switch json["probability"] {
         case nil: probability = nil
         case .double(let p)? where p > 0 && p <= 1: probability = p
         case .int(1)?: probability = 1
-        default: throw AdminError.badRequest("\(at).probability must be a number with 0 < p <= 1")
+        default: throw ControlAPIError.badRequest("\(at).probability must be a number with 0 < p <= 1")
         }
-        client = try AdminFields.string(json["client"], "\(at).client")
-        userAgent = try AdminFields.string(json["user_agent"], "\(at).user_agent")
+        client = try ControlAPIFields.string(json["client"], "\(at).client")
+        userAgent = try ControlAPIFields.string(json["user_agent"], "\(at).user_agent")
     }
 
     public var json: JSONValue {

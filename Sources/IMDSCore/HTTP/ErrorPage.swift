@@ -1,4 +1,4 @@
-/// The XHTML error page real IMDS sends with 400/401/403/404 (see imds-behaviour.md §1.6).
+/// The XHTML error page real IMDS sends with 400/401/403/404 (see docs/imds-behaviour.md §1.6).
 /// No SDK parses it, but tools that log error bodies and humans reading curl output see it.
 public enum ErrorPage {
     public static func response(_ status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(),

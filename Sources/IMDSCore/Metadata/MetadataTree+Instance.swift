@@ -1,7 +1,7 @@
 extension MetadataTree {
     /// The tree EC2 serves for an instance with these facts and this instance-profile role.
     /// `extendedAPI` adds `iam/security-credentials-extended/`, which most real instances
-    /// answer with 404 (imds-behaviour.md §3.2).
+    /// answer with 404 (docs/imds-behaviour.md §3.2).
     /// `events` holds the leaves instance events own (spot, maintenance, Auto Scaling); without
     /// it the tree is that of an instance with none.
     /// `signed` adds the document's signatures (`pkcs7`, `signature`, `rsa2048`).

@@ -1,4 +1,4 @@
-/// The ECS / EKS Pod Identity container credentials endpoint (imds-behaviour.md §6), served
+/// The ECS / EKS Pod Identity container credentials endpoint (docs/imds-behaviour.md §6), served
 /// from the same credential set as IMDS: `GET /v1/credentials` and `GET /v2/credentials/ID`.
 public final class ContainerEndpoint: @unchecked Sendable {
     private let service: IMDSService

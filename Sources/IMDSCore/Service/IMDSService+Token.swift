@@ -1,7 +1,7 @@
 extension IMDSService {
     static let ttlHeader = "X-Aws-Ec2-Metadata-Token-Ttl-Seconds"
 
-    /// `PUT /latest/api/token`, answered as EC2 answers it (imds-behaviour.md §2.1 and §8
+    /// `PUT /latest/api/token`, answered as EC2 answers it (docs/imds-behaviour.md §2.1 and §8
     /// rules 2–4). A 400 is reserved for a bad TTL: every SDK treats 400 as fatal.
     func tokenEndpoint(_ request: Request, trailingSlash: Bool) -> Response {
         if trailingSlash {

@@ -3,7 +3,7 @@ import Foundation
 /// The control API (docs/control-api.md): authenticated JSON routes that rotate, expire,
 /// fault, shift and inspect the running emulator. It answers through a callback because a
 /// rotation with an STS source finishes only when STS has answered.
-public final class AdminAPI: @unchecked Sendable {
+public final class ControlAPI: @unchecked Sendable {
     private let token: [UInt8]
     private let service: IMDSService
     private unowned let control: any EmulatorControl
@@ -43,9 +43,9 @@ public final class AdminAPI: @unchecked Sendable {
     }
 
     private func route(_ request: Request, path: String, query: [String: String],
-                       reply: @escaping (Response) -> Void) throws(AdminError) {
+                       reply: @escaping (Response) -> Void) throws(ControlAPIError) {
         guard let target = Route(path) else {
-            throw AdminError.notFound("no route \(path); see docs/control-api.md")
+            throw ControlAPIError.notFound("no route \(path); see docs/control-api.md")
         }
         switch (request.method, target) {
         case (.get, .metrics):
@@ -65,14 +65,14 @@ public final class AdminAPI: @unchecked Sendable {
         case (.post, .expire(let role)):
             try requireRole(role)
             let b = try body(request, allowed: ["serve_expired"])
-            let serveExpired = try AdminFields.bool(b["serve_expired"], "serve_expired") ?? false
+            let serveExpired = try ControlAPIFields.bool(b["serve_expired"], "serve_expired") ?? false
             guard let set = service.expireCurrent(serveExpired: serveExpired) else {
-                throw AdminError(status: 409, message: "no credentials have been published yet")
+                throw ControlAPIError(status: 409, message: "no credentials have been published yet")
             }
             reply(Self.json(.object(Self.setMembers(role, set) + [("serve_expired", .bool(serveExpired))])))
         case (.put, .faults):
             let b = try body(request, allowed: ["faults"])
-            guard case .array(let items)? = b["faults"] else { throw AdminError.badRequest("faults must be an array of rules") }
+            guard case .array(let items)? = b["faults"] else { throw ControlAPIError.badRequest("faults must be an array of rules") }
             var rules: [FaultRule] = []
             for (i, item) in items.enumerated() { rules.append(try FaultRule(json: item, index: i)) }
             service.faults = FaultSet(rules)
@@ -86,9 +86,9 @@ public final class AdminAPI: @unchecked Sendable {
             switch b["offset_seconds"] {
             case .int(let n)?: offset = Double(n)
             case .double(let d)?: offset = d
-            default: throw AdminError.badRequest("offset_seconds must be a number")
+            default: throw ControlAPIError.badRequest("offset_seconds must be a number")
             }
-            guard abs(offset) <= 315_360_000 else { throw AdminError.badRequest("offset_seconds must be within ±315360000 (ten years)") }
+            guard abs(offset) <= 315_360_000 else { throw ControlAPIError.badRequest("offset_seconds must be within ±315360000 (ten years)") }
             control.setClockOffset(Seconds(offset))
             reply(Self.json(.object([("offset_seconds", .double(offset)), ("now", .string(service.clock.now().iso8601))])))
         case (.put, .settings):
@@ -100,7 +100,7 @@ public final class AdminAPI: @unchecked Sendable {
             reply(Self.json(.object([("revoked", .bool(true))])))
         case (.get, .journal):
             let sinceText = query["since"] ?? "0"
-            guard let since = Int(sinceText), since >= 0 else { throw AdminError.badRequest("since must be a non-negative integer") }
+            guard let since = Int(sinceText), since >= 0 else { throw ControlAPIError.badRequest("since must be a non-negative integer") }
             let page = control.journal(since: since, limit: 1000)
             reply(Self.json(.object([("records", .array(page.records)), ("next", .int(page.next))])))
         case (.get, .events):
@@ -113,7 +113,7 @@ public final class AdminAPI: @unchecked Sendable {
             do throws(EventSpecError) {
                 event = try service.addEvent(spec: spec)
             } catch {
-                throw AdminError.badRequest("\(error.field) \(error.problem)")
+                throw ControlAPIError.badRequest("\(error.field) \(error.problem)")
             }
             let json = event.json(at: service.clock.now())
             control.noteEvent("created", json)
@@ -125,36 +125,36 @@ public final class AdminAPI: @unchecked Sendable {
             service.removeAllEvents()
             reply(Self.json(.object([("events", .array([]))])))
         case (.get, .event(let id)):
-            guard let event = service.events.event(id) else { throw AdminError.notFound("no event \(id)") }
+            guard let event = service.events.event(id) else { throw ControlAPIError.notFound("no event \(id)") }
             reply(Self.json(event.json(at: service.clock.now())))
         case (.patch, .event(let id)):
             let b = try body(request, allowed: ["state"])
-            guard let existing = service.events.event(id) else { throw AdminError.notFound("no event \(id)") }
+            guard let existing = service.events.event(id) else { throw ControlAPIError.notFound("no event \(id)") }
             guard case .maintenance = existing.kind else {
-                throw AdminError(status: 409, message: "\(id) is a \(existing.typeName) event; only maintenance events change state")
+                throw ControlAPIError(status: 409, message: "\(id) is a \(existing.typeName) event; only maintenance events change state")
             }
             guard case .string(let text)? = b["state"], let state = InstanceEvent.Maintenance.State(rawValue: text) else {
-                throw AdminError.badRequest("state must be \"active\", \"completed\" or \"canceled\"")
+                throw ControlAPIError.badRequest("state must be \"active\", \"completed\" or \"canceled\"")
             }
-            guard let event = service.setMaintenanceState(id, state) else { throw AdminError.notFound("no event \(id)") }
+            guard let event = service.setMaintenanceState(id, state) else { throw ControlAPIError.notFound("no event \(id)") }
             let json = event.json(at: service.clock.now())
             control.noteEvent("updated", json)
             reply(Self.json(json))
         case (.delete, .event(let id)):
             _ = try body(request, allowed: [])
-            guard let event = service.removeEvent(id) else { throw AdminError.notFound("no event \(id)") }
+            guard let event = service.removeEvent(id) else { throw ControlAPIError.notFound("no event \(id)") }
             let json = event.json(at: service.clock.now())
             control.noteEvent("deleted", json)
             reply(Self.json(json))
         case (.patch, .instance):
             guard case .object(let changes) = try body(request, allowed: Configuration.instanceKeys), !changes.isEmpty else {
-                throw AdminError.badRequest("give the instance facts to change, keyed as in the file's instance: section")
+                throw ControlAPIError.badRequest("give the instance facts to change, keyed as in the file's instance: section")
             }
             let next: InstanceMetadata
             do throws(ConfigurationError) {
                 next = try service.settings.instance.applying(changes)
             } catch {
-                throw AdminError.badRequest(error.description)
+                throw ControlAPIError.badRequest(error.description)
             }
             let changed = service.updateInstance(next)
             control.noteInstanceChange(changed, via: "PATCH /v1/instance")
@@ -163,11 +163,11 @@ public final class AdminAPI: @unchecked Sendable {
         case (.post, .rotateIdentityCredentials):
             _ = try body(request, allowed: [])
             service.refreshIdentityCredentials(force: true)
-            guard let set = service.identityCredentialSet else { throw AdminError(status: 500, message: "no identity set") }
+            guard let set = service.identityCredentialSet else { throw ControlAPIError(status: 500, message: "no identity set") }
             reply(Self.json(.object(Self.setMembers("ec2-instance", set))))
         case (.get, .identityCertificate):
             guard let pem = service.identityCertificatePEM else {
-                throw AdminError.notFound("the identity document is not signed")
+                throw ControlAPIError.notFound("the identity document is not signed")
             }
             reply(Response(status: 200, headers: HTTPHeaders([("Content-Type", "application/x-pem-file")]), body: pem))
         case (.post, .reset):
@@ -175,7 +175,7 @@ public final class AdminAPI: @unchecked Sendable {
             control.reset()
             reply(Self.json(state()))
         default:
-            throw AdminError(status: 405, message: "\(request.method.rawValue) is not allowed on \(path)")
+            throw ControlAPIError(status: 405, message: "\(request.method.rawValue) is not allowed on \(path)")
         }
     }
 
@@ -214,23 +214,23 @@ public final class AdminAPI: @unchecked Sendable {
         }
     }
 
-    private func requireRole(_ role: String) throws(AdminError) {
+    private func requireRole(_ role: String) throws(ControlAPIError) {
         guard role == service.settings.role else {
-            throw AdminError.notFound("no role \(role); this emulator serves \(service.settings.role)")
+            throw ControlAPIError.notFound("no role \(role); this emulator serves \(service.settings.role)")
         }
     }
 
-    private func updateSettings(_ b: JSONValue) throws(AdminError) {
+    private func updateSettings(_ b: JSONValue) throws(ControlAPIError) {
         var imdsv1: Bool?
         switch b["imdsv1"] {
         case nil: break
         case .string("enabled")?: imdsv1 = true
         case .string("disabled")?: imdsv1 = false
-        default: throw AdminError.badRequest("imdsv1 must be \"enabled\" or \"disabled\"")
+        default: throw ControlAPIError.badRequest("imdsv1 must be \"enabled\" or \"disabled\"")
         }
-        let hop = try AdminFields.int(b["hop_limit"], "hop_limit", 1...64)
-        let rps = try AdminFields.int(b["throttle_rps"], "throttle_rps", 0...100_000)
-        let extended = try AdminFields.bool(b["extended_api"], "extended_api")
+        let hop = try ControlAPIFields.int(b["hop_limit"], "hop_limit", 1...64)
+        let rps = try ControlAPIFields.int(b["throttle_rps"], "throttle_rps", 0...100_000)
+        let extended = try ControlAPIFields.bool(b["extended_api"], "extended_api")
         service.update { s in
             if let imdsv1 { s.imdsv1Enabled = imdsv1 }
             if let hop { s.hopLimit = hop }
@@ -291,18 +291,18 @@ public final class AdminAPI: @unchecked Sendable {
     }
 
     /// The request's JSON object (an empty body is `{}`), refusing fields not in `allowed`.
-    private func body(_ request: Request, allowed: [String]) throws(AdminError) -> JSONValue {
+    private func body(_ request: Request, allowed: [String]) throws(ControlAPIError) -> JSONValue {
         let text = String(decoding: request.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if text.isEmpty { return .object([]) }
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         } catch {
-            throw AdminError.badRequest("invalid JSON body")
+            throw ControlAPIError.badRequest("invalid JSON body")
         }
-        guard case .object(let members) = value else { throw AdminError.badRequest("the body must be a JSON object") }
+        guard case .object(let members) = value else { throw ControlAPIError.badRequest("the body must be a JSON object") }
         for (key, _) in members where !allowed.contains(key) {
-            throw AdminError.badRequest("unknown field \"\(key)\"" + (allowed.isEmpty ? "; this route takes no fields" : "; valid: \(allowed.joined(separator: ", "))"))
+            throw ControlAPIError.badRequest("unknown field \"\(key)\"" + (allowed.isEmpty ? "; this route takes no fields" : "; valid: \(allowed.joined(separator: ", "))"))
         }
         return value
     }

@@ -31,17 +31,17 @@ final class FakeControl: EmulatorControl {
     func noteEvent(_ change: String, _ event: JSONValue) { noted.append((change, event)) }
 }
 
-@Suite struct AdminAPITests {
+@Suite struct ControlAPITests {
     let service: IMDSService
     let clock: ManualClock
     let control: FakeControl
-    let api: AdminAPI
+    let api: ControlAPI
     let adminToken = "0123456789abcdef0123456789abcdef"
 
     init() {
         (service, clock) = makeService()
         control = FakeControl(service: service, clock: clock)
-        api = AdminAPI(token: adminToken, service: service, control: control)
+        api = ControlAPI(token: adminToken, service: service, control: control)
     }
 
     func call(_ method: HTTPMethod, _ target: String, _ body: String = "", auth: String? = nil) -> Response {

@@ -1,3 +1,5 @@
+import IMDSCore
+
 /// Decides when the next credential fetch is due: on the rotation schedule after a success,
 /// with capped exponential backoff after failures. Pure, so its timing is tested with a fake
 /// clock; the emulator only asks it and acts.
@@ -27,13 +29,7 @@ public struct RefreshPlanner: Sendable {
         consecutiveFailures = 0
         lastError = nil
         // From the moment of the fetch, not the set's whole-second `LastUpdated`.
-        var due = min(now + schedule.every, set.expiration - schedule.before)
-        if set.expiration - schedule.before <= now {
-            // The set came with less life than `rotate-before` (a short credential_process
-            // lifetime, a 15-minute STS session): refresh at half of what is left, or it
-            // would be fetched again at once, forever.
-            due = min(now + schedule.every, now + max(Seconds(1), Seconds((set.expiration - now).value / 2)))
-        }
+        let due = schedule.due(after: set, fetchedAt: now)
         let interval = max(Seconds(0), due - now)
         let jitter = min(Seconds(60), Seconds(interval.value * jitterFraction))
         nextFetch = due - Seconds(jitter.value * random)

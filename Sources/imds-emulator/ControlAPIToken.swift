@@ -6,7 +6,7 @@ import IMDSCore
 /// there (mode 0600), or, without the flag, into the state directory or a new private
 /// directory under `$TMPDIR` whose name nobody can guess beforehand. Only its path is ever
 /// logged; a token file anybody else could have written or can read is refused.
-enum AdminToken {
+enum ControlAPIToken {
     struct Loaded {
         var token: String
         var path: String

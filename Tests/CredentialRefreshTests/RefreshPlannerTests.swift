@@ -1,5 +1,6 @@
 import Testing
-@testable import IMDSCore
+@testable import CredentialRefresh
+import IMDSCore
 
 @Suite struct RefreshPlannerTests {
     func set(life: Seconds, at t: Timestamp) -> CredentialSet {
