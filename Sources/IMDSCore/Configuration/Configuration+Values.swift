@@ -34,153 +34,12 @@ extension Configuration {
         try crossCheck(given: given)
     }
 
+    /// One setting, read by its entry in the table.
     private mutating func apply(_ key: String, _ value: ConfigValue) throws(ConfigurationError) {
-        switch key {
-        case "listen":
-            let items: [ConfigValue]
-            if case .list(let l) = value { items = l } else { items = [value] }
-            guard !items.isEmpty else { throw ConfigurationError(key: key, "needs at least one HOST:PORT") }
-            var addresses: [ListenAddress] = []
-            for item in items {
-                let text = try scalar(key, item)
-                guard let address = ListenAddress(text) else {
-                    throw ConfigurationError(key: key, "\"\(text)\" is not HOST:PORT; valid: 127.0.0.1:9254, [::1]:9254, 0.0.0.0:80 (port 0-65535)")
-                }
-                addresses.append(address)
-            }
-            listen = addresses
-        case "role":
-            let name = try scalar(key, value)
-            guard Self.isRoleName(name) else {
-                throw ConfigurationError(key: key, "\"\(name)\" is not a role name; valid: 1-64 characters of letters, digits and +=,.@_-")
-            }
-            service.role = name
-        case "source":
-            let name = try scalar(key, value)
-            guard let s = Source(rawValue: name) else {
-                let valid = Source.allCases.map(\.rawValue).joined(separator: ", ")
-                throw ConfigurationError(key: key, "\"\(name)\" is not a credential source of this build; valid: \(valid)")
-            }
-            source = s
-        case "credential-lifetime":
-            credentialLifetime = try duration(key, value)
-        case "rotate-every":
-            rotation.every = try duration(key, value)
-        case "rotate-before":
-            rotation.before = try duration(key, value)
-        case "imdsv1":
-            service.imdsv1Enabled = try enabled(key, value)
-        case "hop-limit":
-            service.hopLimit = try integer(key, value, 1...64)
-        case "access-log":
-            let text = try scalar(key, value)
-            switch text {
-            case "-": accessLog = .stdout
-            case "off": accessLog = .off
-            case "": throw ConfigurationError(key: key, "is empty; valid: a file path, - (stdout) or off")
-            default: accessLog = .file(text)
-            }
-        case "state-dir":
-            let text = try scalar(key, value)
-            guard !text.isEmpty else { throw ConfigurationError(key: key, "is empty; valid: a directory path") }
-            stateDirectory = text
-        case "log-level":
-            let text = try scalar(key, value)
-            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
-            guard levels.contains(text) else {
-                throw ConfigurationError(key: key, "\"\(text)\" is not valid; valid: \(levels.joined(separator: ", "))")
-            }
-            logLevel = text
-        case "role-arn":
-            let arn = try scalar(key, value)
-            guard STSSettings.isRoleArn(arn) else {
-                throw ConfigurationError(key: key, "\"\(arn)\" is not a role ARN; valid: arn:aws:iam::123456789012:role/NAME")
-            }
-            sts.roleArn = arn
-        case "external-id":
-            sts.externalId = try matching(key, value, #"^[A-Za-z0-9+=,.@:/_-]{2,1224}$"#, "2-1224 characters of letters, digits and +=,.@:/_-")
-        case "session-name":
-            sts.sessionName = try matching(key, value, #"^[A-Za-z0-9+=,.@_-]{2,64}$"#, "2-64 characters of letters, digits and +=,.@_-")
-        case "duration":
-            sts.duration = try duration(key, value)
-        case "sts-region":
-            sts.region = try matching(key, value, #"^[a-z]{2}(-[a-z]+)+-[0-9]+$"#, "a region name such as us-east-1")
-        case "sts-endpoint":
-            let url = try matching(key, value, #"^https?://[^/?#\s]+(/[^\s]*)?$"#, "an https:// URL")
-            // The request carries a SigV4 signature over the source keys: plain HTTP only
-            // where nobody can listen in, on this host (moto, LocalStack in tests).
-            if url.hasPrefix("http://"), !Self.isLoopbackURL(url) {
-                throw ConfigurationError(key: key, "\"\(url)\" is plain http to another host; valid: an https:// URL (http:// only to 127.0.0.1, [::1] or localhost)")
-            }
-            sts.endpoint = url
-        case "profile":
-            sts.profile = try matching(key, value, #"^[^\s\[\]]+$"#, "a profile name of the shared config files")
-        case "mfa-serial":
-            sts.mfaSerial = try matching(key, value, #"^[A-Za-z0-9+=/:,.@_-]{9,256}$"#, "an MFA device ARN or serial number")
-        case "mfa-command":
-            sts.mfaCommand = try matching(key, value, #"^.*\S.*$"#, "a shell command that prints the MFA code")
-        case "credential-process-timeout":
-            credentialProcessTimeout = try duration(key, value, Seconds(1)...Seconds.minutes(10), "1s..10m")
-        case "credential-process":
-            credentialProcess = try matching(key, value, #"^.*\S.*$"#, "a shell command that prints credential_process JSON")
-        case "serve-long-term-keys":
-            serveLongTermKeys = try boolean(key, value)
-        case "lazy":
-            lazy = try boolean(key, value)
-        case "admin-listen":
-            adminListen = try address(key, value, example: 9255)
-        case "admin-token-file":
-            adminTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
-        case "identity-key":
-            identityKey = try matching(key, value, #"^.*\S.*$"#, "a file path")
-        case "identity-cert":
-            identityCert = try matching(key, value, #"^.*\S.*$"#, "a file path")
-        case "throttle-rps":
-            service.throttleRPS = try integer(key, value, 0...100_000, "(0 = off)")
-        case "max-connections":
-            limits.maxConnections = try integer(key, value, 1...1_000_000)
-        case "max-connections-per-client":
-            limits.maxConnectionsPerClient = try integer(key, value, 1...1_000_000)
-        case "max-header-bytes":
-            limits.maxHeaderBytes = try integer(key, value, 256...1_048_576)
-        case "max-headers":
-            limits.maxHeaders = try integer(key, value, 1...10_000)
-        case "max-request-line":
-            limits.maxRequestLine = try integer(key, value, 64...1_048_576)
-        case "max-body-bytes":
-            limits.maxBodyBytes = try integer(key, value, 0...16_777_216)
-        case "read-timeout":
-            limits.readTimeout = try duration(key, value, Seconds(0.01)...Seconds.hours(1), "10ms..1h")
-        case "write-timeout":
-            limits.writeTimeout = try duration(key, value, Seconds(0.01)...Seconds.hours(1), "10ms..1h")
-        case "extended-api":
-            service.extendedAPI = try enabled(key, value)
-        case "require-host":
-            requireHost = try enabled(key, value)
-        case "allow-host":
-            let items: [ConfigValue]
-            if case .list(let l) = value { items = l } else { items = [value] }
-            var hosts: [String] = []
-            for item in items {
-                hosts.append(try matching(key, item, #"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$"#, "a host name or address, IPv6 in brackets"))
-            }
-            allowHosts += hosts
-        case "container-listen":
-            containerListen = try address(key, value, example: 9256)
-        case "container-auth-token-file":
-            containerAuthTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
-        case "instance":
-            guard case .map(let members) = value else {
-                throw ConfigurationError(key: key, "must be a mapping of instance facts, not \(value.kindName)")
-            }
-            for (member, memberValue) in members {
-                try service.instance.apply("instance.\(member)", member, memberValue)
-            }
-        case "events":
-            events = try Self.eventSpecs(value)
-        default:
+        guard let setting = Setting.named(key) else {
             throw ConfigurationError(key: key, "unknown setting; valid: \(Self.keys.joined(separator: ", "))")
         }
+        try setting.parse(&self, key, value)
     }
 
     private func crossCheck(given: Set<String>) throws(ConfigurationError) {
@@ -284,7 +143,7 @@ func scalar(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> S
     return s
 }
 
-private func enabled(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> Bool {
+func enabled(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> Bool {
     switch try scalar(key, value) {
     case "enabled": return true
     case "disabled": return false
@@ -292,7 +151,7 @@ private func enabled(_ key: String, _ value: ConfigValue) throws(ConfigurationEr
     }
 }
 
-private func boolean(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> Bool {
+func boolean(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> Bool {
     switch try scalar(key, value) {
     case "true", "yes", "on": return true
     case "false", "no", "off": return false
@@ -309,7 +168,7 @@ func matching(_ key: String, _ value: ConfigValue, _ pattern: String, _ valid: S
 }
 
 /// One `HOST:PORT` listener address; `example` is the port the error message suggests.
-private func address(_ key: String, _ value: ConfigValue, example: Int) throws(ConfigurationError) -> ListenAddress {
+func address(_ key: String, _ value: ConfigValue, example: Int) throws(ConfigurationError) -> ListenAddress {
     let text = try scalar(key, value)
     guard let address = ListenAddress(text) else {
         throw ConfigurationError(key: key, "\"\(text)\" is not HOST:PORT; valid: 127.0.0.1:\(example), [::1]:\(example)")
@@ -317,7 +176,7 @@ private func address(_ key: String, _ value: ConfigValue, example: Int) throws(C
     return address
 }
 
-private func integer(_ key: String, _ value: ConfigValue, _ range: ClosedRange<Int>, _ note: String = "") throws(ConfigurationError) -> Int {
+func integer(_ key: String, _ value: ConfigValue, _ range: ClosedRange<Int>, _ note: String = "") throws(ConfigurationError) -> Int {
     let text = try scalar(key, value)
     guard let n = Int(text), range.contains(n) else {
         let valid = "an integer \(range.lowerBound)..\(range.upperBound)" + (note.isEmpty ? "" : " \(note)")
@@ -326,7 +185,7 @@ private func integer(_ key: String, _ value: ConfigValue, _ range: ClosedRange<I
     return n
 }
 
-private func duration(_ key: String, _ value: ConfigValue, _ range: ClosedRange<Seconds>, _ valid: String) throws(ConfigurationError) -> Seconds {
+func duration(_ key: String, _ value: ConfigValue, _ range: ClosedRange<Seconds>, _ valid: String) throws(ConfigurationError) -> Seconds {
     let d = try duration(key, value)
     guard range.contains(d) else {
         throw ConfigurationError(key: key, "\(d) is out of range; valid: \(valid)")
@@ -334,7 +193,7 @@ private func duration(_ key: String, _ value: ConfigValue, _ range: ClosedRange<
     return d
 }
 
-private func duration(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> Seconds {
+func duration(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> Seconds {
     let text = try scalar(key, value)
     guard let d = DurationFormat.parse(text) else {
         throw ConfigurationError(key: key, "\"\(text)\" is not a duration; valid: a number with a unit, e.g. 90s, 15m, 6h, 1h30m")

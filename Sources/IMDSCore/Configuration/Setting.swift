@@ -1,22 +1,27 @@
 import Foundation
 
 /// Every setting of `serve` once: its key (the flag `--KEY`, the YAML key `KEY`, the
-/// variable `IMDS_EMULATOR_KEY`), what it does, the shape of its value and its default, read
-/// from `Configuration()` wherever the default is a value, so that help text and README can
-/// never disagree with what the code does. `Configuration.keys` comes from here, and a test
-/// checks the flags, the README's flag list and the parser against it.
+/// variable `IMDS_EMULATOR_KEY`), what it does, the shape of its value, its default (read from
+/// `Configuration()` wherever it is a value, so help and README cannot disagree with the code)
+/// and the reader that checks a value and puts it into the configuration. `Configuration.keys`
+/// and its parsing come from here; a test checks the flags and the README's flag list.
 public struct Setting: Sendable {
     public let key: String
     public let help: String
     /// What the value looks like in help (`duration`, `host:port`); nil for a switch.
     public let valueName: String?
     private let defaultText: (@Sendable (Configuration) -> String)?
+    /// Checks a value given under `key` (the setting's own key, or the environment variable's
+    /// name in messages) and stores it.
+    let parse: @Sendable (inout Configuration, String, ConfigValue) throws(ConfigurationError) -> Void
 
-    init(_ key: String, _ help: String, valueName: String?, default defaultText: (@Sendable (Configuration) -> String)?) {
+    init(_ key: String, _ help: String, valueName: String?, default defaultText: (@Sendable (Configuration) -> String)?,
+         parse: @escaping @Sendable (inout Configuration, String, ConfigValue) throws(ConfigurationError) -> Void) {
         self.key = key
         self.help = help
         self.valueName = valueName
         self.defaultText = defaultText
+        self.parse = parse
     }
 
     /// The default as help shows it; nil when there is none.
@@ -35,49 +40,191 @@ public struct Setting: Sendable {
     public static func named(_ key: String) -> Setting? { all.first { $0.key == key } }
 
     public static let all: [Setting] = [
-        Setting("listen", "Address to listen on; repeatable. IPv6 as [::1]:9254.", valueName: "host:port", default: { c in c.listen.map(\.description).joined(separator: ", ") }),
-        Setting("role", "Role served under iam/security-credentials/.", valueName: "name", default: { c in c.service.role }),
-        Setting("source", "Where credentials come from.", valueName: "synthetic|assume-role|process|static", default: { c in c.source.rawValue }),
-        Setting("credential-lifetime", "Lifetime of each credential set.", valueName: "duration", default: { c in "\(c.credentialLifetime)" }),
-        Setting("rotate-every", "Publish a new set at least this often.", valueName: "duration", default: { c in "\(c.rotation.every)" }),
-        Setting("rotate-before", "And at least this long before the current set expires.", valueName: "duration", default: { c in "\(c.rotation.before)" }),
-        Setting("imdsv1", "Serve tokenless GETs (IMDSv1).", valueName: "enabled|disabled", default: { c in c.service.imdsv1Enabled ? "enabled" : "disabled" }),
-        Setting("hop-limit", "IP TTL / hop limit of token PUT replies, 1..64.", valueName: "n", default: { c in String(c.service.hopLimit) }),
-        Setting("access-log", "JSON lines, one per request: a file, - for stdout, or off.", valueName: "path|-|off", default: { _ in "-" }),
-        Setting("state-dir", "Keeps the token key, so that restarts accept live tokens, and the identity-document signing key.", valueName: "dir", default: nil),
-        Setting("role-arn", "assume-role: the role to assume.", valueName: "arn", default: nil),
-        Setting("external-id", "assume-role: ExternalId the role's trust policy asks for.", valueName: "id", default: nil),
-        Setting("session-name", "assume-role: RoleSessionName.", valueName: "name", default: { _ in "imds-emulator-HOST" }),
-        Setting("duration", "assume-role: session length, 15m..12h; static: GetSessionToken length, 15m..36h.", valueName: "duration", default: { c in "\(c.sts.duration)" }),
-        Setting("sts-region", "Region of the STS endpoint.", valueName: "region", default: { _ in "the profile's region, else us-east-1" }),
-        Setting("sts-endpoint", "STS URL, e.g. a VPC endpoint or moto.", valueName: "url", default: { _ in "https://sts.REGION.amazonaws.com/" }),
-        Setting("profile", "Profile of the shared config files holding the source keys (and possibly role_arn).", valueName: "name", default: nil),
-        Setting("mfa-serial", "MFA device for AssumeRole / GetSessionToken.", valueName: "arn", default: nil),
-        Setting("mfa-command", "Shell command that prints the current MFA code.", valueName: "cmd", default: nil),
-        Setting("credential-process", "process: shell command printing credential_process JSON.", valueName: "cmd", default: nil),
-        Setting("credential-process-timeout", "process: time the command may take; then its whole process group is killed.", valueName: "duration", default: { c in "\(c.credentialProcessTimeout)" }),
-        Setting("serve-long-term-keys", "static: serve the keys as they are instead of a GetSessionToken session.", valueName: nil, default: nil),
-        Setting("lazy", "Listen at once and fetch the first set in the background.", valueName: nil, default: nil),
-        Setting("admin-listen", "Address of the control API (docs/control-api.md); off unless given.", valueName: "host:port", default: nil),
-        Setting("admin-token-file", "Bearer token of the control API; created (mode 0600) if missing.", valueName: "file", default: nil),
-        Setting("require-host", "Refuse requests whose Host is not an address of the emulator.", valueName: "enabled|disabled", default: { _ in "enabled on each loopback listener, off on the others" }),
-        Setting("allow-host", "Another Host name to accept; repeatable.", valueName: "name", default: nil),
-        Setting("container-listen", "Address of the ECS/EKS-style container credentials endpoint; off unless given.", valueName: "host:port", default: nil),
-        Setting("container-auth-token-file", "Authorization value the container endpoint requires; re-read when it changes.", valueName: "file", default: nil),
-        Setting("throttle-rps", "Requests per second per client before 429; 0 is off.", valueName: "n", default: { c in String(c.service.throttleRPS) }),
-        Setting("extended-api", "Serve iam/security-credentials-extended/ with AccountId.", valueName: "enabled|disabled", default: { _ in "disabled, 404 as on most instances" }),
-        Setting("max-connections", "Open connections per listener; past it new ones get 503 and are closed.", valueName: "n", default: { c in String(c.limits.maxConnections) }),
-        Setting("max-connections-per-client", "Open connections one client address may hold; past it 503.", valueName: "n", default: { c in String(c.limits.maxConnectionsPerClient) }),
-        Setting("max-header-bytes", "Request line and headers together; 400 past it.", valueName: "n", default: { c in String(c.limits.maxHeaderBytes) }),
-        Setting("max-headers", "Header lines per request; 431 past it.", valueName: "n", default: { c in String(c.limits.maxHeaders) }),
-        Setting("max-request-line", "Bytes of the request line; 414 past it.", valueName: "n", default: { c in String(c.limits.maxRequestLine) }),
-        Setting("max-body-bytes", "Request body; 413 past it.", valueName: "n", default: { c in String(c.limits.maxBodyBytes) }),
-        Setting("read-timeout", "Time allowed for a whole request to arrive.", valueName: "duration", default: { c in "\(c.limits.readTimeout)" }),
-        Setting("write-timeout", "Stall allowed while an answer is sent.", valueName: "duration", default: { c in "\(c.limits.writeTimeout)" }),
-        Setting("identity-key", "PEM RSA key that signs the identity document (pkcs7, signature, rsa2048); with --identity-cert.", valueName: "file", default: { _ in "made at start, kept in --state-dir" }),
-        Setting("identity-cert", "PEM certificate of --identity-key, for verifiers.", valueName: "file", default: nil),
-        Setting("log-level", "Diagnostics on stderr: debug, info, warning, error.", valueName: "level", default: { c in c.logLevel }),
-        Setting("instance", "The emulated instance's facts (file only; README, Simulating an instance).", valueName: nil, default: nil),
-        Setting("events", "Instance events from the start (file only).", valueName: nil, default: nil),
+        Setting("listen", "Address to listen on; repeatable. IPv6 as [::1]:9254.", valueName: "host:port", default: { c in c.listen.map(\.description).joined(separator: ", ") }, parse: { c, key, value throws(ConfigurationError) in
+            let items: [ConfigValue]
+            if case .list(let l) = value { items = l } else { items = [value] }
+            guard !items.isEmpty else { throw ConfigurationError(key: key, "needs at least one HOST:PORT") }
+            var addresses: [ListenAddress] = []
+            for item in items {
+                let text = try scalar(key, item)
+                guard let address = ListenAddress(text) else {
+                    throw ConfigurationError(key: key, "\"\(text)\" is not HOST:PORT; valid: 127.0.0.1:9254, [::1]:9254, 0.0.0.0:80 (port 0-65535)")
+                }
+                addresses.append(address)
+            }
+            c.listen = addresses
+        }),
+        Setting("role", "Role served under iam/security-credentials/.", valueName: "name", default: { c in c.service.role }, parse: { c, key, value throws(ConfigurationError) in
+            let name = try scalar(key, value)
+            guard Configuration.isRoleName(name) else {
+                throw ConfigurationError(key: key, "\"\(name)\" is not a role name; valid: 1-64 characters of letters, digits and +=,.@_-")
+            }
+            c.service.role = name
+        }),
+        Setting("source", "Where credentials come from.", valueName: "synthetic|assume-role|process|static", default: { c in c.source.rawValue }, parse: { c, key, value throws(ConfigurationError) in
+            let name = try scalar(key, value)
+            guard let s = Configuration.Source(rawValue: name) else {
+                let valid = Configuration.Source.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ConfigurationError(key: key, "\"\(name)\" is not a credential source of this build; valid: \(valid)")
+            }
+            c.source = s
+        }),
+        Setting("credential-lifetime", "Lifetime of each credential set.", valueName: "duration", default: { c in "\(c.credentialLifetime)" }, parse: { c, key, value throws(ConfigurationError) in
+            c.credentialLifetime = try duration(key, value)
+        }),
+        Setting("rotate-every", "Publish a new set at least this often.", valueName: "duration", default: { c in "\(c.rotation.every)" }, parse: { c, key, value throws(ConfigurationError) in
+            c.rotation.every = try duration(key, value)
+        }),
+        Setting("rotate-before", "And at least this long before the current set expires.", valueName: "duration", default: { c in "\(c.rotation.before)" }, parse: { c, key, value throws(ConfigurationError) in
+            c.rotation.before = try duration(key, value)
+        }),
+        Setting("imdsv1", "Serve tokenless GETs (IMDSv1).", valueName: "enabled|disabled", default: { c in c.service.imdsv1Enabled ? "enabled" : "disabled" }, parse: { c, key, value throws(ConfigurationError) in
+            c.service.imdsv1Enabled = try enabled(key, value)
+        }),
+        Setting("hop-limit", "IP TTL / hop limit of token PUT replies, 1..64.", valueName: "n", default: { c in String(c.service.hopLimit) }, parse: { c, key, value throws(ConfigurationError) in
+            c.service.hopLimit = try integer(key, value, 1...64)
+        }),
+        Setting("access-log", "JSON lines, one per request: a file, - for stdout, or off.", valueName: "path|-|off", default: { _ in "-" }, parse: { c, key, value throws(ConfigurationError) in
+            let text = try scalar(key, value)
+            switch text {
+            case "-": c.accessLog = .stdout
+            case "off": c.accessLog = .off
+            case "": throw ConfigurationError(key: key, "is empty; valid: a file path, - (stdout) or off")
+            default: c.accessLog = .file(text)
+            }
+        }),
+        Setting("state-dir", "Keeps the token key, so that restarts accept live tokens, and the identity-document signing key.", valueName: "dir", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            let text = try scalar(key, value)
+            guard !text.isEmpty else { throw ConfigurationError(key: key, "is empty; valid: a directory path") }
+            c.stateDirectory = text
+        }),
+        Setting("role-arn", "assume-role: the role to assume.", valueName: "arn", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            let arn = try scalar(key, value)
+            guard STSSettings.isRoleArn(arn) else {
+                throw ConfigurationError(key: key, "\"\(arn)\" is not a role ARN; valid: arn:aws:iam::123456789012:role/NAME")
+            }
+            c.sts.roleArn = arn
+        }),
+        Setting("external-id", "assume-role: ExternalId the role's trust policy asks for.", valueName: "id", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.sts.externalId = try matching(key, value, #"^[A-Za-z0-9+=,.@:/_-]{2,1224}$"#, "2-1224 characters of letters, digits and +=,.@:/_-")
+        }),
+        Setting("session-name", "assume-role: RoleSessionName.", valueName: "name", default: { _ in "imds-emulator-HOST" }, parse: { c, key, value throws(ConfigurationError) in
+            c.sts.sessionName = try matching(key, value, #"^[A-Za-z0-9+=,.@_-]{2,64}$"#, "2-64 characters of letters, digits and +=,.@_-")
+        }),
+        Setting("duration", "assume-role: session length, 15m..12h; static: GetSessionToken length, 15m..36h.", valueName: "duration", default: { c in "\(c.sts.duration)" }, parse: { c, key, value throws(ConfigurationError) in
+            c.sts.duration = try duration(key, value)
+        }),
+        Setting("sts-region", "Region of the STS endpoint.", valueName: "region", default: { _ in "the profile's region, else us-east-1" }, parse: { c, key, value throws(ConfigurationError) in
+            c.sts.region = try matching(key, value, #"^[a-z]{2}(-[a-z]+)+-[0-9]+$"#, "a region name such as us-east-1")
+        }),
+        Setting("sts-endpoint", "STS URL, e.g. a VPC endpoint or moto.", valueName: "url", default: { _ in "https://sts.REGION.amazonaws.com/" }, parse: { c, key, value throws(ConfigurationError) in
+            let url = try matching(key, value, #"^https?://[^/?#\s]+(/[^\s]*)?$"#, "an https:// URL")
+            // The request carries a SigV4 signature over the source keys: plain HTTP only
+            // where nobody can listen in, on this host (moto, LocalStack in tests).
+            if url.hasPrefix("http://"), !Configuration.isLoopbackURL(url) {
+                throw ConfigurationError(key: key, "\"\(url)\" is plain http to another host; valid: an https:// URL (http:// only to 127.0.0.1, [::1] or localhost)")
+            }
+            c.sts.endpoint = url
+        }),
+        Setting("profile", "Profile of the shared config files holding the source keys (and possibly role_arn).", valueName: "name", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.sts.profile = try matching(key, value, #"^[^\s\[\]]+$"#, "a profile name of the shared config files")
+        }),
+        Setting("mfa-serial", "MFA device for AssumeRole / GetSessionToken.", valueName: "arn", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.sts.mfaSerial = try matching(key, value, #"^[A-Za-z0-9+=/:,.@_-]{9,256}$"#, "an MFA device ARN or serial number")
+        }),
+        Setting("mfa-command", "Shell command that prints the current MFA code.", valueName: "cmd", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.sts.mfaCommand = try matching(key, value, #"^.*\S.*$"#, "a shell command that prints the MFA code")
+        }),
+        Setting("credential-process", "process: shell command printing credential_process JSON.", valueName: "cmd", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.credentialProcess = try matching(key, value, #"^.*\S.*$"#, "a shell command that prints credential_process JSON")
+        }),
+        Setting("credential-process-timeout", "process: time the command may take; then its whole process group is killed.", valueName: "duration", default: { c in "\(c.credentialProcessTimeout)" }, parse: { c, key, value throws(ConfigurationError) in
+            c.credentialProcessTimeout = try duration(key, value, Seconds(1)...Seconds.minutes(10), "1s..10m")
+        }),
+        Setting("serve-long-term-keys", "static: serve the keys as they are instead of a GetSessionToken session.", valueName: nil, default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.serveLongTermKeys = try boolean(key, value)
+        }),
+        Setting("lazy", "Listen at once and fetch the first set in the background.", valueName: nil, default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.lazy = try boolean(key, value)
+        }),
+        Setting("admin-listen", "Address of the control API (docs/control-api.md); off unless given.", valueName: "host:port", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.adminListen = try address(key, value, example: 9255)
+        }),
+        Setting("admin-token-file", "Bearer token of the control API; created (mode 0600) if missing.", valueName: "file", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.adminTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
+        }),
+        Setting("require-host", "Refuse requests whose Host is not an address of the emulator.", valueName: "enabled|disabled", default: { _ in "enabled on each loopback listener, off on the others" }, parse: { c, key, value throws(ConfigurationError) in
+            c.requireHost = try enabled(key, value)
+        }),
+        Setting("allow-host", "Another Host name to accept; repeatable.", valueName: "name", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            let items: [ConfigValue]
+            if case .list(let l) = value { items = l } else { items = [value] }
+            var hosts: [String] = []
+            for item in items {
+                hosts.append(try matching(key, item, #"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$"#, "a host name or address, IPv6 in brackets"))
+            }
+            c.allowHosts += hosts
+        }),
+        Setting("container-listen", "Address of the ECS/EKS-style container credentials endpoint; off unless given.", valueName: "host:port", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.containerListen = try address(key, value, example: 9256)
+        }),
+        Setting("container-auth-token-file", "Authorization value the container endpoint requires; re-read when it changes.", valueName: "file", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.containerAuthTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
+        }),
+        Setting("throttle-rps", "Requests per second per client before 429; 0 is off.", valueName: "n", default: { c in String(c.service.throttleRPS) }, parse: { c, key, value throws(ConfigurationError) in
+            c.service.throttleRPS = try integer(key, value, 0...100_000, "(0 = off)")
+        }),
+        Setting("extended-api", "Serve iam/security-credentials-extended/ with AccountId.", valueName: "enabled|disabled", default: { _ in "disabled, 404 as on most instances" }, parse: { c, key, value throws(ConfigurationError) in
+            c.service.extendedAPI = try enabled(key, value)
+        }),
+        Setting("max-connections", "Open connections per listener; past it new ones get 503 and are closed.", valueName: "n", default: { c in String(c.limits.maxConnections) }, parse: { c, key, value throws(ConfigurationError) in
+            c.limits.maxConnections = try integer(key, value, 1...1_000_000)
+        }),
+        Setting("max-connections-per-client", "Open connections one client address may hold; past it 503.", valueName: "n", default: { c in String(c.limits.maxConnectionsPerClient) }, parse: { c, key, value throws(ConfigurationError) in
+            c.limits.maxConnectionsPerClient = try integer(key, value, 1...1_000_000)
+        }),
+        Setting("max-header-bytes", "Request line and headers together; 400 past it.", valueName: "n", default: { c in String(c.limits.maxHeaderBytes) }, parse: { c, key, value throws(ConfigurationError) in
+            c.limits.maxHeaderBytes = try integer(key, value, 256...1_048_576)
+        }),
+        Setting("max-headers", "Header lines per request; 431 past it.", valueName: "n", default: { c in String(c.limits.maxHeaders) }, parse: { c, key, value throws(ConfigurationError) in
+            c.limits.maxHeaders = try integer(key, value, 1...10_000)
+        }),
+        Setting("max-request-line", "Bytes of the request line; 414 past it.", valueName: "n", default: { c in String(c.limits.maxRequestLine) }, parse: { c, key, value throws(ConfigurationError) in
+            c.limits.maxRequestLine = try integer(key, value, 64...1_048_576)
+        }),
+        Setting("max-body-bytes", "Request body; 413 past it.", valueName: "n", default: { c in String(c.limits.maxBodyBytes) }, parse: { c, key, value throws(ConfigurationError) in
+            c.limits.maxBodyBytes = try integer(key, value, 0...16_777_216)
+        }),
+        Setting("read-timeout", "Time allowed for a whole request to arrive.", valueName: "duration", default: { c in "\(c.limits.readTimeout)" }, parse: { c, key, value throws(ConfigurationError) in
+            c.limits.readTimeout = try duration(key, value, Seconds(0.01)...Seconds.hours(1), "10ms..1h")
+        }),
+        Setting("write-timeout", "Stall allowed while an answer is sent.", valueName: "duration", default: { c in "\(c.limits.writeTimeout)" }, parse: { c, key, value throws(ConfigurationError) in
+            c.limits.writeTimeout = try duration(key, value, Seconds(0.01)...Seconds.hours(1), "10ms..1h")
+        }),
+        Setting("identity-key", "PEM RSA key that signs the identity document (pkcs7, signature, rsa2048); with --identity-cert.", valueName: "file", default: { _ in "made at start, kept in --state-dir" }, parse: { c, key, value throws(ConfigurationError) in
+            c.identityKey = try matching(key, value, #"^.*\S.*$"#, "a file path")
+        }),
+        Setting("identity-cert", "PEM certificate of --identity-key, for verifiers.", valueName: "file", default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.identityCert = try matching(key, value, #"^.*\S.*$"#, "a file path")
+        }),
+        Setting("log-level", "Diagnostics on stderr: debug, info, warning, error.", valueName: "level", default: { c in c.logLevel }, parse: { c, key, value throws(ConfigurationError) in
+            let text = try scalar(key, value)
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            guard levels.contains(text) else {
+                throw ConfigurationError(key: key, "\"\(text)\" is not valid; valid: \(levels.joined(separator: ", "))")
+            }
+            c.logLevel = text
+        }),
+        Setting("instance", "The emulated instance's facts (file only; README, Simulating an instance).", valueName: nil, default: nil, parse: { c, key, value throws(ConfigurationError) in
+            guard case .map(let members) = value else {
+                throw ConfigurationError(key: key, "must be a mapping of instance facts, not \(value.kindName)")
+            }
+            for (member, memberValue) in members {
+                try c.service.instance.apply("instance.\(member)", member, memberValue)
+            }
+        }),
+        Setting("events", "Instance events from the start (file only).", valueName: nil, default: nil, parse: { c, key, value throws(ConfigurationError) in
+            c.events = try Configuration.eventSpecs(value)
+        }),
     ]
 }
