@@ -39,6 +39,26 @@ public struct Setting: Sendable {
 
     public static func named(_ key: String) -> Setting? { all.first { $0.key == key } }
 
+    /// A whole number in `range`, kept at `path`, whose default is what `Configuration()` has there.
+    static func whole(_ key: String, _ help: String, _ path: WritableKeyPath<Configuration, Int> & Sendable,
+                      _ range: ClosedRange<Int>, note: String = "") -> Setting {
+        Setting(key, help, valueName: "n", default: { c in String(c[keyPath: path]) }, parse: { c, key, value throws(ConfigurationError) in
+            c[keyPath: path] = try integer(key, value, range, note)
+        })
+    }
+
+    /// A duration (`90s`, `6h`), within `range` when one is given, kept at `path`.
+    static func span(_ key: String, _ help: String, _ path: WritableKeyPath<Configuration, Seconds> & Sendable,
+                     _ range: ClosedRange<Seconds>? = nil, valid: String = "") -> Setting {
+        Setting(key, help, valueName: "duration", default: { c in "\(c[keyPath: path])" }, parse: { c, key, value throws(ConfigurationError) in
+            if let range {
+                c[keyPath: path] = try duration(key, value, range, valid)
+            } else {
+                c[keyPath: path] = try duration(key, value)
+            }
+        })
+    }
+
     public static let all: [Setting] = [
         Setting("listen", "Address to listen on; repeatable. IPv6 as [::1]:9254.", valueName: "host:port", default: { c in c.listen.map(\.description).joined(separator: ", ") }, parse: { c, key, value throws(ConfigurationError) in
             let items: [ConfigValue]
@@ -69,21 +89,13 @@ public struct Setting: Sendable {
             }
             c.source = s
         }),
-        Setting("credential-lifetime", "Lifetime of each credential set.", valueName: "duration", default: { c in "\(c.credentialLifetime)" }, parse: { c, key, value throws(ConfigurationError) in
-            c.credentialLifetime = try duration(key, value)
-        }),
-        Setting("rotate-every", "Publish a new set at least this often.", valueName: "duration", default: { c in "\(c.rotation.every)" }, parse: { c, key, value throws(ConfigurationError) in
-            c.rotation.every = try duration(key, value)
-        }),
-        Setting("rotate-before", "And at least this long before the current set expires.", valueName: "duration", default: { c in "\(c.rotation.before)" }, parse: { c, key, value throws(ConfigurationError) in
-            c.rotation.before = try duration(key, value)
-        }),
+        .span("credential-lifetime", "Lifetime of each credential set.", \.credentialLifetime),
+        .span("rotate-every", "Publish a new set at least this often.", \.rotation.every),
+        .span("rotate-before", "And at least this long before the current set expires.", \.rotation.before),
         Setting("imdsv1", "Serve tokenless GETs (IMDSv1).", valueName: "enabled|disabled", default: { c in c.service.imdsv1Enabled ? "enabled" : "disabled" }, parse: { c, key, value throws(ConfigurationError) in
             c.service.imdsv1Enabled = try enabled(key, value)
         }),
-        Setting("hop-limit", "IP TTL / hop limit of token PUT replies, 1..64.", valueName: "n", default: { c in String(c.service.hopLimit) }, parse: { c, key, value throws(ConfigurationError) in
-            c.service.hopLimit = try integer(key, value, 1...64)
-        }),
+        .whole("hop-limit", "IP TTL / hop limit of token PUT replies, 1..64.", \.service.hopLimit, 1...64),
         Setting("access-log", "JSON lines, one per request: a file, - for stdout, or off.", valueName: "path|-|off", default: { _ in "-" }, parse: { c, key, value throws(ConfigurationError) in
             let text = try scalar(key, value)
             switch text {
@@ -111,9 +123,7 @@ public struct Setting: Sendable {
         Setting("session-name", "assume-role: RoleSessionName.", valueName: "name", default: { _ in "imds-emulator-HOST" }, parse: { c, key, value throws(ConfigurationError) in
             c.sts.sessionName = try matching(key, value, #"^[A-Za-z0-9+=,.@_-]{2,64}$"#, "2-64 characters of letters, digits and +=,.@_-")
         }),
-        Setting("duration", "assume-role: session length, 15m..12h; static: GetSessionToken length, 15m..36h.", valueName: "duration", default: { c in "\(c.sts.duration)" }, parse: { c, key, value throws(ConfigurationError) in
-            c.sts.duration = try duration(key, value)
-        }),
+        .span("duration", "assume-role: session length, 15m..12h; static: GetSessionToken length, 15m..36h.", \.sts.duration),
         Setting("sts-region", "Region of the STS endpoint.", valueName: "region", default: { _ in "the profile's region, else us-east-1" }, parse: { c, key, value throws(ConfigurationError) in
             c.sts.region = try matching(key, value, #"^[a-z]{2}(-[a-z]+)+-[0-9]+$"#, "a region name such as us-east-1")
         }),
@@ -138,9 +148,7 @@ public struct Setting: Sendable {
         Setting("credential-process", "process: shell command printing credential_process JSON.", valueName: "cmd", default: nil, parse: { c, key, value throws(ConfigurationError) in
             c.credentialProcess = try matching(key, value, #"^.*\S.*$"#, "a shell command that prints credential_process JSON")
         }),
-        Setting("credential-process-timeout", "process: time the command may take; then its whole process group is killed.", valueName: "duration", default: { c in "\(c.credentialProcessTimeout)" }, parse: { c, key, value throws(ConfigurationError) in
-            c.credentialProcessTimeout = try duration(key, value, Seconds(1)...Seconds.minutes(10), "1s..10m")
-        }),
+        .span("credential-process-timeout", "process: time the command may take; then its whole process group is killed.", \.credentialProcessTimeout, Seconds(1)...Seconds.minutes(10), valid: "1s..10m"),
         Setting("serve-long-term-keys", "static: serve the keys as they are instead of a GetSessionToken session.", valueName: nil, default: nil, parse: { c, key, value throws(ConfigurationError) in
             c.serveLongTermKeys = try boolean(key, value)
         }),
@@ -171,36 +179,18 @@ public struct Setting: Sendable {
         Setting("container-auth-token-file", "Authorization value the container endpoint requires; re-read when it changes.", valueName: "file", default: nil, parse: { c, key, value throws(ConfigurationError) in
             c.containerAuthTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
         }),
-        Setting("throttle-rps", "Requests per second per client before 429; 0 is off.", valueName: "n", default: { c in String(c.service.throttleRPS) }, parse: { c, key, value throws(ConfigurationError) in
-            c.service.throttleRPS = try integer(key, value, 0...100_000, "(0 = off)")
-        }),
+        .whole("throttle-rps", "Requests per second per client before 429; 0 is off.", \.service.throttleRPS, 0...100_000, note: "(0 = off)"),
         Setting("extended-api", "Serve iam/security-credentials-extended/ with AccountId.", valueName: "enabled|disabled", default: { _ in "disabled, 404 as on most instances" }, parse: { c, key, value throws(ConfigurationError) in
             c.service.extendedAPI = try enabled(key, value)
         }),
-        Setting("max-connections", "Open connections per listener; past it new ones get 503 and are closed.", valueName: "n", default: { c in String(c.limits.maxConnections) }, parse: { c, key, value throws(ConfigurationError) in
-            c.limits.maxConnections = try integer(key, value, 1...1_000_000)
-        }),
-        Setting("max-connections-per-client", "Open connections one client address may hold; past it 503.", valueName: "n", default: { c in String(c.limits.maxConnectionsPerClient) }, parse: { c, key, value throws(ConfigurationError) in
-            c.limits.maxConnectionsPerClient = try integer(key, value, 1...1_000_000)
-        }),
-        Setting("max-header-bytes", "Request line and headers together; 400 past it.", valueName: "n", default: { c in String(c.limits.maxHeaderBytes) }, parse: { c, key, value throws(ConfigurationError) in
-            c.limits.maxHeaderBytes = try integer(key, value, 256...1_048_576)
-        }),
-        Setting("max-headers", "Header lines per request; 431 past it.", valueName: "n", default: { c in String(c.limits.maxHeaders) }, parse: { c, key, value throws(ConfigurationError) in
-            c.limits.maxHeaders = try integer(key, value, 1...10_000)
-        }),
-        Setting("max-request-line", "Bytes of the request line; 414 past it.", valueName: "n", default: { c in String(c.limits.maxRequestLine) }, parse: { c, key, value throws(ConfigurationError) in
-            c.limits.maxRequestLine = try integer(key, value, 64...1_048_576)
-        }),
-        Setting("max-body-bytes", "Request body; 413 past it.", valueName: "n", default: { c in String(c.limits.maxBodyBytes) }, parse: { c, key, value throws(ConfigurationError) in
-            c.limits.maxBodyBytes = try integer(key, value, 0...16_777_216)
-        }),
-        Setting("read-timeout", "Time allowed for a whole request to arrive.", valueName: "duration", default: { c in "\(c.limits.readTimeout)" }, parse: { c, key, value throws(ConfigurationError) in
-            c.limits.readTimeout = try duration(key, value, Seconds(0.01)...Seconds.hours(1), "10ms..1h")
-        }),
-        Setting("write-timeout", "Stall allowed while an answer is sent.", valueName: "duration", default: { c in "\(c.limits.writeTimeout)" }, parse: { c, key, value throws(ConfigurationError) in
-            c.limits.writeTimeout = try duration(key, value, Seconds(0.01)...Seconds.hours(1), "10ms..1h")
-        }),
+        .whole("max-connections", "Open connections per listener; past it new ones get 503 and are closed.", \.limits.maxConnections, 1...1_000_000),
+        .whole("max-connections-per-client", "Open connections one client address may hold; past it 503.", \.limits.maxConnectionsPerClient, 1...1_000_000),
+        .whole("max-header-bytes", "Request line and headers together; 400 past it.", \.limits.maxHeaderBytes, 256...1_048_576),
+        .whole("max-headers", "Header lines per request; 431 past it.", \.limits.maxHeaders, 1...10_000),
+        .whole("max-request-line", "Bytes of the request line; 414 past it.", \.limits.maxRequestLine, 64...1_048_576),
+        .whole("max-body-bytes", "Request body; 413 past it.", \.limits.maxBodyBytes, 0...16_777_216),
+        .span("read-timeout", "Time allowed for a whole request to arrive.", \.limits.readTimeout, Seconds(0.01)...Seconds.hours(1), valid: "10ms..1h"),
+        .span("write-timeout", "Stall allowed while an answer is sent.", \.limits.writeTimeout, Seconds(0.01)...Seconds.hours(1), valid: "10ms..1h"),
         Setting("identity-key", "PEM RSA key that signs the identity document (pkcs7, signature, rsa2048); with --identity-cert.", valueName: "file", default: { _ in "made at start, kept in --state-dir" }, parse: { c, key, value throws(ConfigurationError) in
             c.identityKey = try matching(key, value, #"^.*\S.*$"#, "a file path")
         }),
