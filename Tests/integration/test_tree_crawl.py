@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +173,24 @@ def test_crawl_finds_every_listed_path_and_no_contradiction(emulator, tmp_path, 
         assert json.loads(md[listing]) == []
     for signed in ("signature", "pkcs7", "rsa2048"):
         assert leaves["/latest/dynamic/instance-identity/" + signed]
+
+
+def test_the_readme_example_is_the_default_instance(emulator, tmp_path):
+    """README's full example configuration is accepted as it stands, and (but for its
+    pending-time) describes exactly the instance the emulator is without any configuration:
+    the example documents the defaults, so it cannot drift from them."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = readme.split("A full example, every key with its default", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    cfg = tmp_path / "example.yaml"
+    cfg.write_text(example)
+    documented, plain = emulator("--config", str(cfg)), emulator()
+
+    def tree(emu) -> dict:
+        leaves = crawl(emu, get_token(emu))
+        skip = ("/iam/security-credentials/", "/identity-credentials/ec2/", "/iam/info", "/instance-identity/")
+        return {p: v for p, v in leaves.items() if not any(s in p for s in skip)}
+
+    ours, theirs = tree(documented), tree(plain)
+    assert ours == theirs
+    doc = json.loads(get(documented, "/latest/dynamic/instance-identity/document", get_token(documented)).text)
+    assert doc["pendingTime"] == "2026-01-01T00:00:00Z"
