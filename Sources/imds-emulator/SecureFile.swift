@@ -5,8 +5,10 @@ import IMDSCore
 /// (in the container before it drops privileges, under `sudo` on a host) and its paths are
 /// often in directories others can write (`/tmp`), so: no symbolic link is followed, new files
 /// are made with `O_EXCL` and their final mode, and an existing secret is used only when this
-/// user owns it and nobody else can read or write it. Every refusal names the path and what is
-/// wrong with it, under the setting it came from.
+/// user (or root, who could have written anything anyway) owns it, no other user can read it
+/// and only the owner can write it. Group read is allowed, as Kubernetes gives a non-root
+/// container its mounted secrets through the pod's group. Every refusal names the path and
+/// what is wrong with it, under the setting it came from.
 enum SecureFile {
     /// The owner this process needs: its effective user.
     static var user: uid_t { geteuid() }
@@ -25,7 +27,7 @@ enum SecureFile {
             throw ConfigurationError(key: key, "\(path) is not a regular file")
         }
         try checkOwner(info, path, key)
-        guard info.st_mode & 0o077 == 0 else {
+        guard info.st_mode & 0o027 == 0 else {
             throw ConfigurationError(key: key, "\(path) is readable or writable by others (mode \(octal(info.st_mode & 0o777))); chmod 600 it, or remove it to have a new one made")
         }
         var bytes = [UInt8](repeating: 0, count: limit + 1)
@@ -123,7 +125,7 @@ enum SecureFile {
     }
 
     private static func checkOwner(_ info: stat, _ path: String, _ key: String) throws(ConfigurationError) {
-        guard info.st_uid == user else {
+        guard info.st_uid == user || info.st_uid == 0 else {
             throw ConfigurationError(key: key, "\(path) is owned by uid \(info.st_uid), not by this user (uid \(user)); remove it or give another path")
         }
     }

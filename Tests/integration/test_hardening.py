@@ -329,6 +329,17 @@ def test_admin_token_file_refuses_unsafe_files(tmp_path, emulator_env, control_e
     assert good.status == 200, good
 
 
+def test_admin_token_file_may_be_group_readable_as_a_kubernetes_secret(tmp_path, emulator_env, control_emulator):
+    """13.1c A token file readable by its group (a Kubernetes secret mounted for the pod's
+    fsGroup, mode 0640) is used; readable by every user (0604) it is refused."""
+    f = plant(tmp_path / "group.token", ADMIN_TOKEN + "\n", 0o604)
+    r = run_briefly(["--admin-listen", "127.0.0.1:0", "--admin-token-file", f], emulator_env, tmp_path)
+    assert_config_error(r, "admin-token-file", "readable")
+    f.chmod(0o640)
+    emu = control_emulator(token_file=f)
+    assert emu.api("GET", "/v1/state", auth=f"Bearer {ADMIN_TOKEN}").status == 200
+
+
 # =========================================================================== 13.1d default token path
 
 
