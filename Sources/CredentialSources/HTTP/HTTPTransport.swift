@@ -36,7 +36,9 @@ public struct CurlTransport: HTTPTransport {
         let sink = Sink(limit: maxResponseBytes)
         let context = Unmanaged.passUnretained(sink).toOpaque()
         let code: CURLcode = withExtendedLifetime(sink) {
-            body.withUnsafeBytes { payload in
+            // One byte more than the body, so that even an empty one has an address: given
+            // none, curl would read the body from stdin.
+            (body + [0]).withUnsafeBytes { payload in
                 imds_curl_setopt_string(handle, CURLOPT_URL, url.absoluteString)
                 imds_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
                 imds_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
@@ -46,7 +48,7 @@ public struct CurlTransport: HTTPTransport {
                 imds_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
                 if method != "GET" {
                     imds_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: payload.baseAddress))
-                    imds_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(payload.count))
+                    imds_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
                 }
                 imds_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
                 imds_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)

@@ -56,7 +56,8 @@ struct ShellCommand {
             }
             if let exitedAt, reader.finished || now - exitedAt >= drainAfterExit { break }
             if status == nil && now >= deadline { break }
-            reader.read(waiting: min(0.05, max(0, deadline - now)))
+            let until = exitedAt.map { $0 + drainAfterExit } ?? deadline
+            reader.read(waiting: min(0.05, max(0.001, until - now)))
         }
         guard let status else {
             // The whole process group: a shell's children would go on holding the pipes.
