@@ -68,7 +68,7 @@ public final class HTTPServer {
             Unmanaged<HTTPServer>.fromOpaque(ctx).takeUnretainedValue().serve(req)
         }, Unmanaged.passUnretained(self).toOpaque())
         gate = ConnectionGate(http: http, base: loop.base, limit: limits.maxConnections,
-                              perClientLimit: limits.maxConnectionsPerClient,
+                              perClientLimit: limits.perClientLimit,
                               requestTimeout: limits.readTimeout.value) { [unowned self] in
             self.refuse($0, socket: $1, because: $2)
         }

@@ -19,7 +19,8 @@ GET_LISTING = b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
 
 def test_connections_past_the_limit_are_refused_fast_and_open_ones_keep_working(control_emulator):
-    emu = control_emulator("--max-connections", "20")
+    # All from 127.0.0.1, which by default may hold only three quarters of the slots.
+    emu = control_emulator("--max-connections", "20", "--max-connections-per-client", "20")
     port = emu.port
     tok = token(port)
     held = [socket.create_connection(("127.0.0.1", port), timeout=3) for _ in range(20)]

@@ -184,7 +184,10 @@ public struct Setting: Sendable {
             c.service.extendedAPI = try enabled(key, value)
         }),
         .whole("max-connections", "Open connections per listener; past it new ones get 503 and are closed.", \.limits.maxConnections, 1...1_000_000),
-        .whole("max-connections-per-client", "Open connections one client address may hold; past it 503.", \.limits.maxConnectionsPerClient, 1...1_000_000),
+        Setting("max-connections-per-client", "Open connections one client address may hold; past it 503.", valueName: "n",
+                default: { _ in "three quarters of max-connections" }, parse: { c, key, value throws(ConfigurationError) in
+            c.limits.maxConnectionsPerClient = try integer(key, value, 1...1_000_000)
+        }),
         .whole("max-header-bytes", "Request line and headers together; 400 past it.", \.limits.maxHeaderBytes, 256...1_048_576),
         .whole("max-headers", "Header lines per request; 431 past it.", \.limits.maxHeaders, 1...10_000),
         .whole("max-request-line", "Bytes of the request line; 414 past it.", \.limits.maxRequestLine, 64...1_048_576),

@@ -5,8 +5,13 @@ public struct ServerLimits: Sendable, Equatable {
     /// Open connections per listener; past it new ones get a 503 and are closed at once.
     /// Above the 1,000 half-open connections a slowloris client is expected to try.
     public var maxConnections = 4096
-    /// Of those, what one client address may hold.
-    public var maxConnectionsPerClient = 1024
+    /// Of those, what one client address may hold; nil: three quarters of `maxConnections`.
+    /// Every local process shares 127.0.0.1, so the default only keeps a quarter of the slots
+    /// for other addresses rather than squeezing the busy apps of a host behind one address.
+    public var maxConnectionsPerClient: Int?
+
+    /// The cap the listener applies.
+    public var perClientLimit: Int { maxConnectionsPerClient ?? max(1, maxConnections - maxConnections / 4) }
     /// The request line and all header lines together (libevent's own limit: 400 past it).
     public var maxHeaderBytes = 8192
     public var maxHeaders = 64
