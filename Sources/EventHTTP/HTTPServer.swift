@@ -169,18 +169,19 @@ public final class HTTPServer {
             userAgent: request.headers["User-Agent"] ?? "", annotation: response.annotation))
     }
 
-    /// Every header of an answer: the core's, then the framing every IMDS response carries.
-    private func framed(_ response: Response) -> [(name: String, value: String)] {
-        Array(response.headers) + [("Content-Length", String(response.body.utf8.count)),
-                                   ("Date", dateCache.header(for: clock.now())), ("Server", serverHeader),
-                                   ("Connection", "close")]
+    /// Hands over every header of an answer: the core's, then the framing every IMDS response
+    /// carries. Called once per answer, so it builds no array of its own.
+    private func framed(_ response: Response, _ add: (String, String) -> Void) {
+        for (name, value) in response.headers { add(name, value) }
+        add("Content-Length", String(response.body.utf8.count))
+        add("Date", dateCache.header(for: clock.now()))
+        add("Server", serverHeader)
+        add("Connection", "close")
     }
 
     private func send(_ response: Response, to req: OpaquePointer, isHead: Bool, peer: String) -> Int {
         let out = evhttp_request_get_output_headers(req)
-        for (name, value) in framed(response) {
-            evhttp_add_header(out, name, value)
-        }
+        framed(response) { evhttp_add_header(out, $0, $1) }
         let body = response.body
         if !body.isEmpty {
             var body = body
@@ -223,7 +224,7 @@ public final class HTTPServer {
         let now = clock.now()
         let response = ErrorPage.response(503)
         var text = "HTTP/1.1 \(response.status)\r\n"
-        for (name, value) in framed(response) { text += "\(name): \(value)\r\n" }
+        framed(response) { text += "\($0): \($1)\r\n" }
         text += "\r\n" + response.body
         if fd >= 0 {
             text.withUTF8 { _ = Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }

@@ -23,7 +23,7 @@ enum ControlAPIToken {
     static let key = "admin-token-file"
 
     static func load(_ c: Configuration) throws(ConfigurationError) -> Loaded {
-        let token = HexString.encode(RandomSource.system.bytes(32))
+        let token = Hex.encode(RandomSource.system.bytes(32))
         let line = Array((token + "\n").utf8)
         if let path = c.adminTokenFile {
             if let bytes = try SecureFile.readSecret(path, key: key, limit: 4096) {
@@ -44,13 +44,5 @@ enum ControlAPIToken {
         let dir = try SecureFile.temporaryDirectory(in: NSTemporaryDirectory(), prefix: "imds-emulator-", key: key)
         try SecureFile.create(dir + "/admin.token", line, key: key)
         return Loaded(token: token, path: dir + "/admin.token", temporaryDirectory: dir)
-    }
-}
-
-/// Lower-case hex, for tokens people copy into a shell.
-enum HexString {
-    static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef")
-        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
 }

@@ -31,8 +31,9 @@ struct ShellCommand {
         var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
         guard pipe(&out) == 0 else { throw Self.failure("cannot make a pipe") }
         guard pipe(&err) == 0 else {
+            let failure = Self.failure("cannot make a pipe")
             close(out[0]); close(out[1])
-            throw Self.failure("cannot make a pipe")
+            throw failure
         }
         for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let spawned = spawn(stdout: out[1], stderr: err[1])

@@ -26,7 +26,7 @@ extension InstanceMetadata {
         case "mac":
             mac = try Self.mac(path, value)
         case "hostname":
-            hostname = try matching(path, value, #"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$"#, "a DNS name")
+            hostname = try Self.dnsName(path, value)
         case "reservation-id":
             reservationId = try Self.resourceId(path, value, "r")
         case "security-groups":
@@ -45,7 +45,7 @@ extension InstanceMetadata {
             }
             tags = out
         case "metadata-tags":
-            metadataTags = try matching(path, value, #"^(enabled|disabled)$"#, "enabled or disabled") == "enabled"
+            metadataTags = try enabled(path, value)
         case "user-data":
             userData = try scalar(path, value)
         case "pending-time":
@@ -69,7 +69,7 @@ extension InstanceMetadata {
         case "public-ipv4":
             publicIPv4 = try Self.ipv4(path, value)
         case "public-hostname":
-            publicHostname = try matching(path, value, #"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$"#, "a DNS name")
+            publicHostname = try Self.dnsName(path, value)
         case "ipv6":
             ipv6Addresses = try Self.ipv6List(path, value)
         case "subnet-ipv6-cidr-block":
@@ -172,6 +172,10 @@ extension InstanceMetadata {
         var out: [String] = []
         for item in items { out.append(try each(item)) }
         return out
+    }
+
+    static func dnsName(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {
+        try matching(path, value, #"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$"#, "a DNS name")
     }
 
     static func ipv4(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {

@@ -24,9 +24,7 @@ extension NetworkInterface {
             case "security-groups": securityGroups = try InstanceMetadata.groupNames(at, value)
             case "security-group-ids": securityGroupIds = try InstanceMetadata.groupIds(at, value)
             case "public-ipv4": publicIPv4 = try InstanceMetadata.ipv4(at, value)
-            case "ipv6": ipv6Addresses = try InstanceMetadata.oneOrMore(at, value) { item throws(ConfigurationError) in
-                try matching(at, item, #"^[0-9a-f:]{2,39}$"#, "IPv6 addresses in lower case, such as 2600:1f18::10")
-            }
+            case "ipv6": ipv6Addresses = try InstanceMetadata.ipv6List(at, value)
             case "subnet-ipv6-cidr-block": subnetIPv6CIDR = try InstanceMetadata.ipv6CIDR(at, value)
             default:
                 throw ConfigurationError(key: at, "unknown interface setting; valid: \(Self.keys.joined(separator: ", "))")

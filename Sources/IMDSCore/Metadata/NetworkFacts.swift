@@ -113,13 +113,6 @@ extension InstanceMetadata {
 
     private func stableHex(_ salt: String, _ count: Int) -> String {
         let digest = SHA256.hash(data: Array("\(instanceId)/\(salt)".utf8))
-        return String(digest.map { String(format2: $0) }.joined().prefix(count))
-    }
-}
-
-private extension String {
-    init(format2 byte: UInt8) {
-        let digits = Array("0123456789abcdef")
-        self.init([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+        return String(Hex.encode(digest).prefix(count))
     }
 }

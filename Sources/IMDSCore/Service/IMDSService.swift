@@ -290,8 +290,7 @@ public final class IMDSService: @unchecked Sendable {
     }
 
     private func randomHex(_ count: Int) -> String {
-        let digits = Array("0123456789abcdef")
-        return String(random.bytes((count + 1) / 2).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }.prefix(count))
+        String(Hex.encode(random.bytes((count + 1) / 2)).prefix(count))
     }
 
     private func render() {
