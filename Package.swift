@@ -21,6 +21,10 @@ let package = Package(
             pkgConfig: "libevent",
             providers: [.apt(["libevent-dev"])]
         ),
+        .systemLibrary(
+            name: "CHTTPParser",
+            providers: [.apt(["libhttp-parser-dev"])]
+        ),
         .target(
             name: "IMDSCore",
             dependencies: [
@@ -49,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "EventHTTP",
-            dependencies: ["CLibevent", "IMDSCore"]
+            dependencies: ["CLibevent", "CHTTPParser", "IMDSCore"]
         ),
         .executableTarget(
             name: "imds-emulator",
@@ -66,7 +70,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "imds-fuzz",
-            dependencies: ["IMDSCore"]
+            dependencies: ["IMDSCore", "EventHTTP"]
         ),
         .testTarget(
             name: "IMDSCoreTests",

@@ -17,11 +17,11 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@" >&2
 }
 
-# libevent-dev, libexpat1-dev and pkg-config are the only system packages the build needs.
+# The system packages the build needs. http-parser ships no pkg-config file: its header says.
 ensure_build_deps() {
-    if pkg-config --exists libevent expat libcurl 2>/dev/null; then return 0; fi
-    echo "installing libevent-dev, libexpat1-dev, libcurl4-openssl-dev and pkg-config (apt-get)" >&2
-    apt_install libevent-dev libexpat1-dev libcurl4-openssl-dev pkg-config
+    if pkg-config --exists libevent expat libcurl 2>/dev/null && [ -f /usr/include/http_parser.h ]; then return 0; fi
+    echo "installing libevent-dev, libexpat1-dev, libcurl4-openssl-dev, libhttp-parser-dev and pkg-config (apt-get)" >&2
+    apt_install libevent-dev libexpat1-dev libcurl4-openssl-dev libhttp-parser-dev pkg-config
 }
 
 # Commands the scripts and tests run beyond Swift, each with the Debian package that has it.

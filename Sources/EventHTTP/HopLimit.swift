@@ -6,15 +6,15 @@ import Glibc
 /// replies carry it (`Response.hopLimit`, set by the token endpoint); this sets it on the
 /// connection's socket just before the reply is written.
 enum HopLimit {
-    /// `peer` is the client's address as libevent wrote it: one with a colon came over an
-    /// IPv6 socket, which spares a getsockname(2) on every token reply.
-    static func apply(_ fd: Int32, _ hops: Int, peer: String) {
+    /// The client's address family says which option the socket has, sparing a
+    /// getsockname(2) on every token reply.
+    static func apply(_ fd: Int32, _ hops: Int, peer: PeerAddress) {
         var value = Int32(hops)
         let size = socklen_t(MemoryLayout<Int32>.size)
-        if peer.utf8.contains(UInt8(ascii: ":")) {
+        if peer.isIPv6 {
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_UNICAST_HOPS, &value, size)
             // An IPv4-mapped client (::ffff:a.b.c.d) on a dual-stack socket is reached over IPv4.
-            if peer.hasPrefix("::ffff:") { setsockopt(fd, Int32(IPPROTO_IP), IP_TTL, &value, size) }
+            if peer.isIPv4Mapped { setsockopt(fd, Int32(IPPROTO_IP), IP_TTL, &value, size) }
         } else {
             setsockopt(fd, Int32(IPPROTO_IP), IP_TTL, &value, size)
         }

@@ -1,3 +1,4 @@
+import EventHTTP
 import Foundation
 import IMDSCore
 
@@ -24,8 +25,24 @@ enum FuzzTarget {
         var l = ServerLimits()
         l.maxHeaders = 4
         l.maxRequestLine = 80
+        l.maxHeaderBytes = 400
+        l.maxBodyBytes = 32
         return l
     }()
+
+    static func parse(_ data: [UInt8], readSize: Int) -> (parser: RequestParser, outcome: RequestParser.Outcome) {
+        let parser = RequestParser(maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes)
+        var outcome = RequestParser.Outcome.needMore
+        var offset = 0
+        data.withUnsafeBytes { all in
+            while outcome == .needMore, offset < all.count {
+                let end = min(all.count, offset + readSize)
+                outcome = parser.feed(UnsafeRawBufferPointer(rebasing: all[offset..<end]))
+                offset = end
+            }
+        }
+        return (parser, outcome)
+    }
 
     /// The API keeps its control unowned, as the emulator owns both; here a static does.
     static let control = NoControl()
@@ -43,20 +60,30 @@ enum FuzzTarget {
         }
     }
 
-    /// `METHOD TARGET` on the first line, then `Name: value` lines.
+    /// Raw bytes as a client sends them, through the listener's parser (nodejs/http-parser)
+    /// in reads of the size the first byte says, then the whole bytes at once: how a request
+    /// is split must not change the answer.
     static func imds(_ bytes: [UInt8]) {
-        let text = String(decoding: bytes, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let first = lines.isEmpty ? "" : lines.removeFirst()
-        let parts = first.split(separator: " ", maxSplits: 1).map(String.init)
-        let method = HTTPMethod(rawValue: parts.first ?? "") ?? .other
-        var headers = HTTPHeaders()
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.add(String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+        guard let first = bytes.first else { return }
+        let data = Array(bytes.dropFirst())
+        let pieces = parse(data, readSize: Int(first % 32) + 1)
+        let whole = parse(data, readSize: max(1, data.count))
+        precondition(pieces.outcome == whole.outcome, "split reads gave \(pieces.outcome), one read \(whole.outcome)")
+        switch whole.outcome {
+        case .refuse(let status):
+            precondition([400, 413, 501].contains(status), "parser refused with \(status)")
+            return
+        case .needMore:
+            return
+        case .complete:
+            break
         }
-        let request = Request(method: method, target: parts.count > 1 ? parts[1] : "/", headers: headers,
-                              clientAddress: "127.0.0.1", clientPort: 1)
+        let request = whole.parser.request(clientAddress: "127.0.0.1", clientPort: 1)
+        let again = pieces.parser.request(clientAddress: "127.0.0.1", clientPort: 1)
+        precondition(request.target == again.target && request.body == again.body
+                     && request.headers.fields.elementsEqual(again.headers.fields, by: { $0 == $1 }),
+                     "split reads read another request")
+        precondition(request.body.count <= limits.maxBodyBytes, "a body past the limit")
         if let refusal = limits.refusal(of: request) {
             precondition(refusal.status == 414 || refusal.status == 431, "limit status \(refusal.status)")
         }

@@ -1,0 +1,159 @@
+import CLibevent
+import Glibc
+import IMDSCore
+
+/// One accepted socket, from its first byte to its close. A request usually arrives whole
+/// in the first read, so the common exchange is one read, one write and one close; the
+/// socket is only registered with the loop when the client is slower than that (a read
+/// that would block, an answer larger than the socket buffer).
+final class Connection {
+    enum ReadResult {
+        case request
+        case refuse(Int)
+        /// Nothing more to read now; the request is not complete.
+        case wait
+        /// The client closed or the socket failed: close without an answer.
+        case gone
+    }
+
+    let fd: Int32
+    let peer: PeerAddress
+    /// Monotonic microseconds at accept; the whole request must arrive by `deadline`.
+    let started: Int64
+    let deadline: Int64
+    let parser: RequestParser
+    private(set) var isClosed = false
+    private var event: OpaquePointer?
+    private var eventFlags: Int16 = 0
+    private var unsent: [UInt8] = []
+    private var sentCount = 0
+    private var continueSent = false
+    /// Told when the socket is ready or its timeout runs out; it owns this connection.
+    private unowned let server: HTTPServer
+
+    init(server: HTTPServer, fd: Int32, peer: PeerAddress, started: Int64, readTimeout: Int64, limits: ServerLimits) {
+        self.server = server
+        self.fd = fd
+        self.peer = peer
+        self.started = started
+        deadline = started + readTimeout
+        parser = RequestParser(maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes)
+    }
+
+    deinit {
+        if let event { event_free(event) }
+    }
+
+    /// Reads what the socket has into the parser, using the loop's shared `scratch` buffer.
+    func read(into scratch: UnsafeMutableRawBufferPointer) -> ReadResult {
+        while true {
+            let n = recv(fd, scratch.baseAddress, scratch.count, 0)
+            if n > 0 {
+                switch parser.feed(UnsafeRawBufferPointer(rebasing: scratch[..<n])) {
+                case .complete: return .request
+                case .refuse(let status): return .refuse(status)
+                case .needMore:
+                    if n < scratch.count { return askForTheBody() }
+                }
+            } else if n == 0 {
+                return .gone
+            } else if errno == EINTR {
+                continue
+            } else {
+                return errno == EAGAIN || errno == EWOULDBLOCK ? askForTheBody() : .gone
+            }
+        }
+    }
+
+    /// `Expect: 100-continue`: the client waits for this before it sends the body.
+    private func askForTheBody() -> ReadResult {
+        if parser.expectsContinue && !continueSent {
+            continueSent = true
+            let line = "HTTP/1.1 100 Continue\r\n\r\n"
+            _ = line.utf8.withContiguousStorageIfAvailable { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+        return .wait
+    }
+
+    /// Waits for more of the request, at most until the whole-request deadline: a client
+    /// that sends a byte now and then (slowloris) still runs out of time.
+    func waitToRead(loop: EventLoop, now: Int64) {
+        let left = max(0, deadline - now)
+        watch(loop: loop, flags: Int16(EV_READ | EV_PERSIST), timeout: Double(left) / 1_000_000)
+    }
+
+    /// Writes `bytes`; true when all of it went out at once (the common case). Otherwise the
+    /// rest goes when the socket drains, each pause at most `timeout`, and the server is told
+    /// at the end.
+    func write(_ bytes: [UInt8], loop: EventLoop, timeout: Double) -> Bool {
+        let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if n == bytes.count { return true }
+        if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+            return true  // the client is gone: nothing more can be sent
+        }
+        unsent = bytes
+        sentCount = max(0, n)
+        watch(loop: loop, flags: Int16(EV_WRITE | EV_PERSIST), timeout: timeout)
+        return false
+    }
+
+    /// Closes the socket; nothing is read or written after this.
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        if let event {
+            event_free(event)
+            self.event = nil
+        }
+        Glibc.close(fd)
+        unsent = []
+    }
+
+    private func writable() {
+        while sentCount < unsent.count {
+            let n = unsent.withUnsafeBytes { all in
+                send(fd, all.baseAddress.map { $0 + sentCount }, all.count - sentCount, Int32(MSG_NOSIGNAL))
+            }
+            if n > 0 {
+                sentCount += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return
+            } else {
+                break
+            }
+        }
+        server.written(self)
+    }
+
+    private func watch(loop: EventLoop, flags: Int16, timeout: Double) {
+        if let event, eventFlags != flags {
+            event_del(event)
+        }
+        if event == nil {
+            event = event_new(loop.base, fd, flags, Self.ready, Unmanaged.passUnretained(self).toOpaque())
+        } else if eventFlags != flags, let event {
+            event_assign(event, loop.base, fd, flags, Self.ready, Unmanaged.passUnretained(self).toOpaque())
+        }
+        eventFlags = flags
+        guard let event else {
+            server.timedOut(self)
+            return
+        }
+        var tv = timeval(timeout)
+        event_add(event, &tv)
+    }
+
+    private static let ready: event_callback_fn = { _, what, ctx in
+        guard let ctx else { return }
+        let connection = Unmanaged<Connection>.fromOpaque(ctx).takeUnretainedValue()
+        if what & Int16(EV_TIMEOUT) != 0 {
+            connection.server.timedOut(connection)
+        } else if what & Int16(EV_WRITE) != 0 {
+            connection.writable()
+        } else {
+            connection.server.readable(connection)
+        }
+    }
+}
