@@ -31,13 +31,13 @@ final class Connection {
     /// Told when the socket is ready or its timeout runs out; it owns this connection.
     private unowned let server: HTTPServer
 
-    init(server: HTTPServer, fd: Int32, peer: PeerAddress, started: Int64, readTimeout: Int64, limits: ServerLimits) {
+    init(server: HTTPServer, fd: Int32, peer: PeerAddress, started: Int64, readTimeout: Int64, parser: RequestParser) {
         self.server = server
         self.fd = fd
         self.peer = peer
         self.started = started
         deadline = started + readTimeout
-        parser = RequestParser(maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes)
+        self.parser = parser
     }
 
     deinit {
@@ -82,19 +82,30 @@ final class Connection {
         watch(loop: loop, flags: Int16(EV_READ | EV_PERSIST), timeout: Double(left) / 1_000_000)
     }
 
-    /// Writes `bytes`; true when all of it went out at once (the common case). Otherwise the
-    /// rest goes when the socket drains, each pause at most `timeout`, and the server is told
-    /// at the end.
-    func write(_ bytes: [UInt8], loop: EventLoop, timeout: Double) -> Bool {
-        let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        if n == bytes.count { return true }
-        if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-            return true  // the client is gone: nothing more can be sent
+    /// Writes the head and the body in one call; true when all of it went out at once (the
+    /// common case). Otherwise the rest is copied and goes when the socket drains, each pause
+    /// at most `timeout`, and the server is told at the end.
+    func write(head: UnsafeRawBufferPointer, body: String, loop: EventLoop, timeout: Double) -> Bool {
+        var body = body
+        return body.withUTF8 { body in
+            var parts = (iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress), iov_len: head.count),
+                         iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress), iov_len: body.count))
+            let n = withUnsafeMutableBytes(of: &parts) { raw -> Int in
+                var message = msghdr()
+                message.msg_iov = raw.baseAddress?.assumingMemoryBound(to: iovec.self)
+                message.msg_iovlen = body.isEmpty ? 1 : 2
+                return sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+            }
+            let total = head.count + body.count
+            if n == total { return true }
+            if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                return true  // the client is gone: nothing more can be sent
+            }
+            unsent = Array(head) + Array(UnsafeRawBufferPointer(body))
+            sentCount = max(0, n)
+            watch(loop: loop, flags: Int16(EV_WRITE | EV_PERSIST), timeout: timeout)
+            return false
         }
-        unsent = bytes
-        sentCount = max(0, n)
-        watch(loop: loop, flags: Int16(EV_WRITE | EV_PERSIST), timeout: timeout)
-        return false
     }
 
     /// Closes the socket; nothing is read or written after this.

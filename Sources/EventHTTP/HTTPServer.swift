@@ -24,6 +24,9 @@ public final class HTTPServer {
     private var framing: ResponseFraming
     /// Every read of the loop lands here first; the parser keeps only what it needs.
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 16)
+    /// Parsers of closed connections, ready for new ones: most of a parser's allocations are
+    /// made once, not per request.
+    private var spareParsers: [RequestParser] = []
     /// Replies whose last byte has not been written yet.
     public private(set) var repliesInFlight = 0
     /// Requests held until credentials arrive (`--lazy`), oldest first.
@@ -58,6 +61,7 @@ public final class HTTPServer {
 
     deinit {
         scratch.deallocate()
+        framing.free()
     }
 
     /// Binds one address and returns the one actually bound (port 0 becomes a real port).
@@ -100,7 +104,9 @@ public final class HTTPServer {
             refuse(fd, peer: peer, because: reason)
             return
         }
-        let connection = Connection(server: self, fd: fd, peer: peer, started: started, readTimeout: readTimeout, limits: limits)
+        let parser = spareParsers.popLast()
+            ?? RequestParser(maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes)
+        let connection = Connection(server: self, fd: fd, peer: peer, started: started, readTimeout: readTimeout, parser: parser)
         // Held until `close`; libevent only has an unretained pointer to it.
         _ = Unmanaged.passRetained(connection)
         readable(connection)
@@ -132,6 +138,10 @@ public final class HTTPServer {
         guard !connection.isClosed else { return }
         connection.close()
         gate.closed(connection.peer)
+        if spareParsers.count < 64 {
+            connection.parser.reset()
+            spareParsers.append(connection.parser)
+        }
         Unmanaged.passUnretained(connection).release()
     }
 
@@ -206,8 +216,8 @@ public final class HTTPServer {
             return
         }
         if let hops = response.hopLimit { HopLimit.apply(connection.fd, hops, peer: connection.peer) }
-        let out = framing.bytes(of: response, now: clock.now(), head: head, http10: connection.parser.isHTTP10)
-        if connection.write(out, loop: loop, timeout: limits.writeTimeout.value) {
+        let bytes = framing.head(of: response, now: clock.now(), http10: connection.parser.isHTTP10)
+        if connection.write(head: bytes, body: head ? "" : response.body, loop: loop, timeout: limits.writeTimeout.value) {
             close(connection)
         } else {
             repliesInFlight += 1
@@ -219,8 +229,13 @@ public final class HTTPServer {
     private func refuse(_ fd: Int32, peer: PeerAddress, because reason: String) {
         let response = ErrorPage.response(503)
         let now = clock.now()
-        let out = framing.bytes(of: response, now: now)
-        _ = out.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        let head = framing.head(of: response, now: now)
+        var body = response.body
+        body.withUTF8 { body in
+            var out = Array(head)
+            out.append(contentsOf: body)
+            _ = send(fd, out, out.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+        }
         Glibc.close(fd)
         guard let onAccess else { return }
         var annotation = AccessAnnotation()

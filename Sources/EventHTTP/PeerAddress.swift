@@ -46,20 +46,33 @@ struct PeerAddress: Hashable {
     /// As inet_ntop(3) writes it, the way libevent's evhttp reported peers: `127.0.0.1`, `::1`,
     /// and `::ffff:10.0.0.1` for an IPv4 client of a dual-stack IPv6 socket.
     var text: String {
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        if !isIPv6 {
-            var v4 = in_addr(s_addr: UInt32(truncatingIfNeeded: low).bigEndian)
-            guard inet_ntop(AF_INET, &v4, &buffer, socklen_t(buffer.count)) != nil else { return "" }
-        } else {
-            var v6 = in6_addr()
-            withUnsafeMutableBytes(of: &v6) { raw in
-                for i in 0..<8 {
-                    raw[i] = UInt8(truncatingIfNeeded: high >> (56 - 8 * i))
-                    raw[8 + i] = UInt8(truncatingIfNeeded: low >> (56 - 8 * i))
-                }
-            }
-            guard inet_ntop(AF_INET6, &v6, &buffer, socklen_t(buffer.count)) != nil else { return "" }
+        isIPv6 ? ipv6Text : ipv4Text
+    }
+
+    /// Written by hand: this runs for every request, and inet_ntop(3) costs as much again.
+    private var ipv4Text: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(15)
+        for shift in stride(from: 24, through: 0, by: -8) {
+            let octet = UInt8(truncatingIfNeeded: low >> UInt64(shift))
+            if octet >= 100 { out.append(UInt8(ascii: "0") + octet / 100) }
+            if octet >= 10 { out.append(UInt8(ascii: "0") + octet / 10 % 10) }
+            out.append(UInt8(ascii: "0") + octet % 10)
+            if shift > 0 { out.append(UInt8(ascii: ".")) }
         }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private var ipv6Text: String {
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        var v6 = in6_addr()
+        withUnsafeMutableBytes(of: &v6) { raw in
+            for i in 0..<8 {
+                raw[i] = UInt8(truncatingIfNeeded: high >> (56 - 8 * i))
+                raw[8 + i] = UInt8(truncatingIfNeeded: low >> (56 - 8 * i))
+            }
+        }
+        guard inet_ntop(AF_INET6, &v6, &buffer, socklen_t(buffer.count)) != nil else { return "" }
         let end = buffer.firstIndex(of: 0) ?? buffer.count
         return String(decoding: buffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

@@ -1,4 +1,5 @@
 import CHTTPParser
+import Glibc
 import IMDSCore
 
 /// Reads one request off a connection with nodejs/http-parser, holding the connection's
@@ -39,10 +40,10 @@ public final class RequestParser {
     private var headerBytes = 0
     private var complete = false
     private var refusal: Int?
-    /// The first bytes of the request, kept only to tell an unknown method from garbage.
-    private var start: [UInt8] = []
-    /// http-parser stopped at the method; more bytes may be needed to say which answer.
-    private var badMethod = false
+    /// http-parser stopped at a method it does not know, after this many letters (all it
+    /// took were letters); more bytes may be needed to say which answer.
+    private var unknownMethodLetters: Int?
+    private var methodSeen = false
 
     public init(maxHeaderBytes: Int, maxBodyBytes: Int) {
         self.maxHeaderBytes = maxHeaderBytes
@@ -56,6 +57,25 @@ public final class RequestParser {
         parser.deallocate()
     }
 
+    /// Ready for the next connection, keeping the buffers it has grown (the listener reuses
+    /// parsers rather than allocate them per connection).
+    func reset() {
+        http_parser_init(parser, HTTP_REQUEST)
+        parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        target.removeAll(keepingCapacity: true)
+        headers = HTTPHeaders()
+        body = []
+        field.removeAll(keepingCapacity: true)
+        value.removeAll(keepingCapacity: true)
+        inValue = false
+        headerBytes = 0
+        complete = false
+        refusal = nil
+        expectsContinue = false
+        unknownMethodLetters = nil
+        methodSeen = false
+    }
+
     /// Nil for a method IMDS does not implement.
     var method: HTTPMethod? { Self.method(http_method(UInt32(parser.pointee.method))) }
     /// 1.0 answers go out as 1.0, everything else as 1.1.
@@ -65,18 +85,25 @@ public final class RequestParser {
     public func feed(_ bytes: UnsafeRawBufferPointer) -> Outcome {
         if complete { return .complete }
         if let refusal { return .refuse(refusal) }
-        keepStart(bytes)
-        if badMethod { return methodRefusal() }
+        if let letters = unknownMethodLetters { return unknownMethod(bytes[...], after: letters) }
+        // Where the method begins, if in these bytes (http-parser skips empty lines before it).
+        var methodStart: Int?
+        if !methodSeen, let first = bytes.firstIndex(where: { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }) {
+            methodStart = first
+            methodSeen = true
+        }
         let chars = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
-        _ = withUnsafePointer(to: Self.callbacks) { http_parser_execute(parser, $0, chars, bytes.count) }
+        let parsed = withUnsafePointer(to: Self.callbacks) { http_parser_execute(parser, $0, chars, bytes.count) }
         if let refusal { return .refuse(refusal) }
         if complete { return .complete }
         switch imds_http_errno(parser) {
         case HPE_OK:
             return .needMore
         case HPE_INVALID_METHOD:
-            badMethod = true
-            return methodRefusal()
+            // http-parser stopped at the byte at `parsed`; unless that byte was the method's
+            // first, the `index` letters before it (in this read or earlier ones) began a
+            // method it knows.
+            return unknownMethod(bytes[parsed...], after: methodStart == parsed ? 0 : Int(parser.pointee.index))
         default:
             refusal = 400
             return .refuse(400)
@@ -89,40 +116,27 @@ public final class RequestParser {
                 clientAddress: clientAddress, clientPort: clientPort, body: body)
     }
 
-    private func keepStart(_ bytes: UnsafeRawBufferPointer) {
-        guard start.count < Self.longestMethod else { return }
-        var rest = bytes[...]
-        // http-parser skips empty lines before a request, and so does this.
-        if start.isEmpty {
-            while let first = rest.first, first == UInt8(ascii: "\r") || first == UInt8(ascii: "\n") { rest = rest.dropFirst() }
-        }
-        start.append(contentsOf: rest.prefix(Self.longestMethod - start.count))
-    }
-
-    private static let longestMethod = 16
-
     /// `FOO /` is a method IMDS does not implement (501); `\0garbage` is not HTTP (400). The
     /// answer waits until a space or another byte decides it, so it does not depend on how
     /// the request was split into reads.
-    private func methodRefusal() -> Outcome {
-        var letters = 0
-        for byte in start {
+    private func unknownMethod(_ rest: Slice<UnsafeRawBufferPointer>, after letters: Int) -> Outcome {
+        var letters = letters
+        for byte in rest {
             if byte == UInt8(ascii: " ") {
                 refusal = letters > 0 ? 501 : 400
                 return .refuse(refusal ?? 400)
             }
-            guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) else {
+            guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20), letters < Self.longestMethod else {
                 refusal = 400
                 return .refuse(400)
             }
             letters += 1
         }
-        if start.count >= Self.longestMethod {
-            refusal = 400
-            return .refuse(400)
-        }
+        unknownMethodLetters = letters
         return .needMore
     }
+
+    private static let longestMethod = 16
 
     private func headerBytesExceeded(adding count: Int) -> Bool {
         headerBytes += count
@@ -195,7 +209,7 @@ public final class RequestParser {
         s.on_url = { parser, at, count in
             guard let me = this(parser) else { return -1 }
             // `METHOD ` before the first piece, ` HTTP/1.1` and the line end after it.
-            let around = me.target.isEmpty ? me.start.prefix { $0 != UInt8(ascii: " ") }.count + 12 : 0
+            let around = me.target.isEmpty ? strlen(http_method_str(http_method(UInt32(parser?.pointee.method ?? 0)))) + 12 : 0
             if me.headerBytesExceeded(adding: count + around) { return -1 }
             me.target.append(contentsOf: bytes(at, count))
             return 0
