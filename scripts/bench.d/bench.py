@@ -23,6 +23,8 @@ import tempfile
 import threading
 import time
 
+import instructions
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.environ.get("IMDS_EMULATOR_BIN", os.path.join(ROOT, ".build", "release", "imds-emulator"))
@@ -200,7 +202,7 @@ class Slowloris:
             s.close()
 
 
-def start_nginx(work, port, token, doc):
+def nginx_conf(work, port, token, doc):
     os.makedirs(os.path.join(work, "www"), exist_ok=True)
     os.makedirs(os.path.join(work, "tmp"), exist_ok=True)
     # nginx started as root serves from an unprivileged worker: it must be able to read these.
@@ -212,11 +214,18 @@ def start_nginx(work, port, token, doc):
     conf = open(os.path.join(HERE, "nginx.conf.in")).read()
     for key, value in {"@DIR@": work, "@PORT@": str(port), "@TOKEN@": token, "@ROLE@": ROLE}.items():
         conf = conf.replace(key, value)
-    path = os.path.join(work, "nginx.conf")
+    path = os.path.join(work, f"nginx-{port}.conf")
     with open(path, "w") as f:
         f.write(conf)
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    proc = subprocess.Popen(["taskset", "-c", "0", nginx, "-c", path, "-p", work, "-g", "daemon off;"],
+    return path
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def start_nginx(work, port, token, doc):
+    path = nginx_conf(work, port, token, doc)
+    proc = subprocess.Popen(["taskset", "-c", "0", NGINX, "-c", path, "-p", work, "-g", "daemon off;"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -297,14 +306,30 @@ def measure_memory_and_start(home, args):
     return result
 
 
+def measure_instructions(home, work, token, doc, n):
+    """Instructions per request of both servers, by callgrind (see instructions.py)."""
+    workloads = ["credentials", "token", "sequence"]
+    port = free_port()
+    emulator = instructions.count(
+        [instructions.without_debug_info(BIN, work), "serve", "--listen", f"127.0.0.1:{port}",
+         "--access-log", "off", "--log-level", "warning"], clean_env(home), port, workloads, CREDS_PATH, n)
+    nport = free_port()
+    nginx = instructions.count(
+        [NGINX, "-c", nginx_conf(work, nport, token, doc), "-p", work,
+         "-g", "daemon off; master_process off;"], dict(os.environ), nport, workloads, CREDS_PATH, n)
+    return {"imds-emulator": emulator, "nginx": nginx}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=8, help="seconds per run (default 8)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
-    parser.add_argument("--flood", type=int, default=500_000, help="token PUTs before the second RSS reading")
+    parser.add_argument("--flood", type=int, default=1_000_000, help="token PUTs before the second RSS reading")
     parser.add_argument("--idle", type=int, default=10_000, help="idle connections for the third RSS reading")
     parser.add_argument("--slowloris", type=int, default=1000, help="half-open connections of the slowloris run")
+    parser.add_argument("--instructions", type=int, default=2000,
+                        help="requests per workload counted by callgrind (default 2000; 0 skips it)")
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -370,6 +395,7 @@ def main():
             if nginx:
                 stop(nginx)
 
+        counted = measure_instructions(home, work, token, doc, args.instructions) if args.instructions else None
         memory = measure_memory_and_start(home, args)
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -408,7 +434,21 @@ def main():
               f"{med_of(runs, 'p99'):>8.3f} {'':>11} {sum(r['errors'] for r in runs):>7}"
               f"  held {min(r['held'] for r in runs)} (fewest), reopened {max(r['reopened'] for r in runs)} (most)")
     summary.append(f"slowloris p99 {med_of(slowloris['imds-emulator'], 'p99'):.2f} ms")
+    if counted:
+        print(f"instructions per request (callgrind, user space, {args.instructions} requests per workload):")
+        for name in ["credentials", "token", "sequence"]:
+            ours, theirs = counted["imds-emulator"][name], counted["nginx"][name]
+            print(f"{name:12} {'imds-emulator':14} {ours:>10,.0f}")
+            print(f"{name:12} {'nginx':14} {theirs:>10,.0f}")
+            print(f"{name:12} {'ratio':14} {ours / theirs:>10.2f}x")
+            summary.append(f"{name} instructions {ours / theirs:.2f}x")
     print()
+    with tempfile.TemporaryDirectory() as scratch:
+        stripped = os.path.join(scratch, "imds-emulator")
+        subprocess.run(["objcopy", "--strip-all", BIN, stripped], check=True)
+        size = os.path.getsize(stripped) / 1e6
+    print(f"binary: {os.path.getsize(BIN) / 1e6:.1f} MB, stripped {size:.1f} MB")
+    summary.append(f"stripped {size:.1f} MB")
     idle = memory["idle_kib"] / 1024
     print(f"start to first served credentials: {memory['start_ms']:.1f} ms (median of 5)")
     print(f"RSS idle: {idle:.1f} MiB, of which anonymous {memory['idle_anon_kib'] / 1024:.1f} MiB "
