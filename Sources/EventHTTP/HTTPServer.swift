@@ -236,6 +236,9 @@ public final class HTTPServer {
             out.append(contentsOf: body)
             _ = send(fd, out, out.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
         }
+        // A request that came with the connection is read away first: closing a socket with
+        // unread bytes resets the connection, and the client could lose the 503 to the reset.
+        _ = recv(fd, scratch.baseAddress, scratch.count, Int32(MSG_DONTWAIT))
         Glibc.close(fd)
         guard let onAccess else { return }
         var annotation = AccessAnnotation()
