@@ -34,39 +34,42 @@ import Testing
         }
     }
 
-    @Test func refusesACertificateNoTrustedCASigned() throws {
-        let certificate = try TestCertificate(names: "DNS:localhost,IP:127.0.0.1")
+    /// An HTTPS loopback server whose certificate is for `names`, while `body` runs.
+    func servingTLS(names: String, _ body: (LoopbackServer, TestCertificate) throws -> Void) throws {
+        let certificate = try TestCertificate(names: names)
         defer { certificate.remove() }
         let server = try LoopbackServer(certificate: certificate)
         defer { server.stop() }
-        let message = failure(LibeventTransport(timeout: 5), "https://localhost:\(server.port)/echo")
-        #expect(message.contains("certificate verify failed"), "\(message)")
-        #expect(message.contains("self-signed"), "\(message)")
+        try body(server, certificate)
+    }
+
+    @Test func refusesACertificateNoTrustedCASigned() throws {
+        try servingTLS(names: "DNS:localhost,IP:127.0.0.1") { server, _ in
+            let message = failure(LibeventTransport(timeout: 5), "https://localhost:\(server.port)/echo")
+            #expect(message.contains("certificate verify failed"), "\(message)")
+            #expect(message.contains("self-signed"), "\(message)")
+        }
     }
 
     @Test func acceptsATrustedCertificateForTheHost() throws {
-        let certificate = try TestCertificate(names: "DNS:localhost,IP:127.0.0.1")
-        defer { certificate.remove() }
-        let server = try LoopbackServer(certificate: certificate)
-        defer { server.stop() }
-        let transport = LibeventTransport(timeout: 5, caFile: certificate.certificate)
-        for host in ["localhost", "127.0.0.1"] {
-            let answer = try post(transport, "https://\(host):\(server.port)/echo", body: "Action=AssumeRole&Version=2011-06-15")
-            #expect(answer.status == 200)
-            #expect(answer.body.hasPrefix("POST /echo HTTP/1.1\nHost: \(host):\(server.port)\nConnection: close\nX-Test: yes\n\n"), "\(answer.body)")
-            #expect(answer.body.hasSuffix("\n\nAction=AssumeRole&Version=2011-06-15"), "\(answer.body)")
+        try servingTLS(names: "DNS:localhost,IP:127.0.0.1") { server, certificate in
+            let transport = LibeventTransport(timeout: 5, caFile: certificate.certificate)
+            for host in ["localhost", "127.0.0.1"] {
+                let answer = try post(transport, "https://\(host):\(server.port)/echo", body: "Action=AssumeRole&Version=2011-06-15")
+                #expect(answer.status == 200)
+                #expect(answer.body.hasPrefix("POST /echo HTTP/1.1\nHost: \(host):\(server.port)\nConnection: close\nX-Test: yes\n\n"), "\(answer.body)")
+                #expect(answer.body.hasSuffix("\n\nAction=AssumeRole&Version=2011-06-15"), "\(answer.body)")
+            }
         }
     }
 
     @Test func refusesATrustedCertificateForAnotherHost() throws {
-        let certificate = try TestCertificate(names: "DNS:sts.example.test")
-        defer { certificate.remove() }
-        let server = try LoopbackServer(certificate: certificate)
-        defer { server.stop() }
-        let transport = LibeventTransport(timeout: 5, caFile: certificate.certificate)
-        for host in ["localhost", "127.0.0.1"] {
-            let message = failure(transport, "https://\(host):\(server.port)/echo")
-            #expect(message.contains("host name mismatch"), "\(message)")
+        try servingTLS(names: "DNS:sts.example.test") { server, certificate in
+            let transport = LibeventTransport(timeout: 5, caFile: certificate.certificate)
+            for host in ["localhost", "127.0.0.1"] {
+                let message = failure(transport, "https://\(host):\(server.port)/echo")
+                #expect(message.contains("host name mismatch"), "\(message)")
+            }
         }
     }
 
@@ -90,17 +93,15 @@ import Testing
     @Test func stopsReadingPastTheSizeLimit() throws {
         let plain = try LoopbackServer()
         defer { plain.stop() }
-        let certificate = try TestCertificate(names: "DNS:localhost")
-        defer { certificate.remove() }
-        let tls = try LoopbackServer(certificate: certificate)
-        defer { tls.stop() }
-        let transport = LibeventTransport(timeout: 20, caFile: certificate.certificate)
-        for url in ["http://127.0.0.1:\(plain.port)", "https://localhost:\(tls.port)"] {
-            for path in ["flood-length", "flood-close", "flood-chunked"] {
-                let started = Monotonic.seconds()
-                let message = failure(transport, "\(url)/\(path)")
-                #expect(message.contains("too large (over 1048576 bytes)"), "\(path): \(message)")
-                #expect(Monotonic.seconds() - started < 10, "\(path) read on past the limit")
+        try servingTLS(names: "DNS:localhost") { tls, certificate in
+            let transport = LibeventTransport(timeout: 20, caFile: certificate.certificate)
+            for url in ["http://127.0.0.1:\(plain.port)", "https://localhost:\(tls.port)"] {
+                for path in ["flood-length", "flood-close", "flood-chunked"] {
+                    let started = Monotonic.seconds()
+                    let message = failure(transport, "\(url)/\(path)")
+                    #expect(message.contains("too large (over 1048576 bytes)"), "\(path): \(message)")
+                    #expect(Monotonic.seconds() - started < 10, "\(path) read on past the limit")
+                }
             }
         }
     }

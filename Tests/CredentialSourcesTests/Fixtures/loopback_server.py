@@ -61,19 +61,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.answer(200, b"after the interim answer")
 
-    def route_until_close(self, body):
+    def closing_answer(self, header, body):
+        """An answer that ends with the connection: a body without length, or one cut short."""
         self.send_response(200)
-        self.send_header("Connection", "close")
+        self.send_header(*header)
         self.end_headers()
-        self.wfile.write(b"a body that ends where the connection does")
+        self.wfile.write(body)
         self.close_connection = True
 
+    def route_until_close(self, body):
+        self.closing_answer(("Connection", "close"), b"a body that ends where the connection does")
+
     def route_truncated(self, body):
-        self.send_response(200)
-        self.send_header("Content-Length", "100")
-        self.end_headers()
-        self.wfile.write(b"only ten b")
-        self.close_connection = True
+        self.closing_answer(("Content-Length", "100"), b"only ten b")
 
     def flood(self, framing):
         self.send_response(200)
