@@ -118,5 +118,6 @@ import Testing
         silent.close()
         let refused = failure(quick, "http://127.0.0.1:\(closed)/")
         #expect(refused == "cannot connect to 127.0.0.1:\(closed) (127.0.0.1): Connection refused", "\(refused)")
+        #expect(failure(quick, "http://127.0.0.1:70000/") == "http://127.0.0.1:70000/ has no valid port")
     }
 }

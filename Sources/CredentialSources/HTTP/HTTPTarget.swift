@@ -21,9 +21,12 @@ struct HTTPTarget: Sendable {
         guard let host = url.host(percentEncoded: false), !host.isEmpty else {
             throw CredentialSourceError("\(url.absoluteString) has no host", isRetryable: false)
         }
+        guard let port = UInt16(exactly: url.port ?? (scheme == "https" ? 443 : 80)), port > 0 else {
+            throw CredentialSourceError("\(url.absoluteString) has no valid port", isRetryable: false)
+        }
         usesTLS = scheme == "https"
         self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        port = UInt16(truncatingIfNeeded: url.port ?? (usesTLS ? 443 : 80))
+        self.port = port
         let path = url.path(percentEncoded: true)
         requestTarget = (path.isEmpty ? "/" : path) + (url.query(percentEncoded: true).map { "?\($0)" } ?? "")
         let bracketed = self.host.contains(":") ? "[\(self.host)]" : self.host
