@@ -39,9 +39,13 @@ let package = Package(
             providers: [.apt(["libexpat1-dev"])]
         ),
         .systemLibrary(
-            name: "CLibcurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
+            name: "CLibeventOpenSSL",
+            pkgConfig: "libevent_openssl",
+            providers: [.apt(["libevent-dev", "libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHTTPParser",
+            providers: [.apt(["libhttp-parser-dev"])]
         ),
         .target(
             name: "CredentialRefresh",
@@ -49,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "CredentialSources",
-            dependencies: ["IMDSCore", "CExpat", "CLibcurl", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["IMDSCore", "CExpat", "CLibeventOpenSSL", "CHTTPParser", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "EventHTTP",

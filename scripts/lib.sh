@@ -17,11 +17,14 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@" >&2
 }
 
-# The system packages the build needs. http-parser ships no pkg-config file: its header says.
+# The only system packages the build needs: libevent-dev (with libevent_openssl), libssl-dev
+# and libhttp-parser-dev for the STS transport, libexpat1-dev for its XML, and pkg-config.
+# http-parser has no pkg-config file; its header stands for it.
 ensure_build_deps() {
-    if pkg-config --exists libevent expat libcurl 2>/dev/null && [ -f /usr/include/http_parser.h ]; then return 0; fi
-    echo "installing libevent-dev, libexpat1-dev, libcurl4-openssl-dev, libhttp-parser-dev and pkg-config (apt-get)" >&2
-    apt_install libevent-dev libexpat1-dev libcurl4-openssl-dev libhttp-parser-dev pkg-config
+    if pkg-config --exists libevent libevent_openssl openssl expat 2>/dev/null \
+        && [ -e /usr/include/http_parser.h ]; then return 0; fi
+    echo "installing libevent-dev, libssl-dev, libhttp-parser-dev, libexpat1-dev and pkg-config (apt-get)" >&2
+    apt_install libevent-dev libssl-dev libhttp-parser-dev libexpat1-dev pkg-config
 }
 
 # Commands the scripts and tests run beyond Swift, each with the Debian package that has it.

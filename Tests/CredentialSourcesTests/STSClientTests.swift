@@ -54,6 +54,14 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
         }
     }
 
+    @Test func aRedirectIsRefusedNotFollowed() {
+        let transport = RecordingTransport(status: 307, answer: "")
+        let client = STSClient(endpoint: URL(string: "http://127.0.0.1:45111/")!, region: "us-east-1", transport: transport)
+        #expect(throws: CredentialSourceError("AssumeRole: 127.0.0.1:45111 answered a redirect (HTTP 307); not followed: set sts-endpoint to the real endpoint")) {
+            try client.call("AssumeRole", [], keys: keys, at: now)
+        }
+    }
+
     @Test func staticSourceServesKeysAsTheyAreOnlyWhenAsked() throws {
         let transport = RecordingTransport(status: 200, answer: success.replacingOccurrences(of: "AssumeRole", with: "GetSessionToken"))
         let client = STSClient(endpoint: URL(string: "http://127.0.0.1:1/")!, region: "us-east-1", transport: transport)

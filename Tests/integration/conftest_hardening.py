@@ -8,7 +8,8 @@ Imported by that module only (not a pytest conftest).
 * `assert_config_error()` checks the configuration-error contract: exit 2, one stderr line
   naming the key, plus the given words (case-insensitive).
 * `ScriptedServer` is a loopback HTTP server whose answers a test writes as a function; it records
-  every request (fake IMDS, redirecting or flooding STS, a redirect target).
+  every request (fake IMDS, redirecting or flooding STS, a redirect target). Given a certificate
+  from `self_signed_certificate()` (made by `openssl req`), it answers over TLS.
 * `PipedStdoutEmulator` is conftest_control's `ControlledEmulator` with stdout connected to a pipe
   that nobody reads (the default access log goes to stdout).
 * `process_marker` tags every process a credential_process helper starts with a unique
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import ssl
 import stat
 import string
 import subprocess
@@ -223,11 +225,23 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class ScriptedServer:
-    """HTTP on 127.0.0.1:<free port>; `answer(handler, seen)` writes each answer (see
-    `_ScriptedHandler.reply`); every request is recorded in `.requests`."""
+def self_signed_certificate(directory: Path, names: str) -> tuple[Path, Path]:
+    """(certificate, key) made by `openssl req` in `directory`; `names` as in subjectAltName,
+    e.g. `DNS:localhost,IP:127.0.0.1`. The certificate is its own CA."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "1", "-subj", "/CN=imds-emulator test", "-addext",
+                    f"subjectAltName={names}", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=30)
+    return cert, key
 
-    def __init__(self, answer):
+
+class ScriptedServer:
+    """HTTP on 127.0.0.1:<free port>, or HTTPS (`https://localhost:PORT/`) with `tls=(cert,
+    key)`; `answer(handler, seen)` writes each answer (see `_ScriptedHandler.reply`); every
+    request is recorded in `.requests`."""
+
+    def __init__(self, answer, tls: tuple[Path, Path] | None = None):
         self.answer = answer
         self.requests: list = []
         self.lock = threading.Lock()
@@ -237,6 +251,11 @@ class ScriptedServer:
         self.httpd.owner = self
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.url = f"https://localhost:{self.port}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever,
                                        kwargs={"poll_interval": 0.1}, daemon=True)
         self.thread.start()
@@ -254,11 +273,11 @@ class ScriptedServer:
 
 @pytest.fixture
 def scripted_server():
-    """Factory: scripted_server(answer) -> ScriptedServer, closed at teardown."""
+    """Factory: scripted_server(answer, tls=None) -> ScriptedServer, closed at teardown."""
     made = []
 
-    def make(answer) -> ScriptedServer:
-        srv = ScriptedServer(answer)
+    def make(answer, tls=None) -> ScriptedServer:
+        srv = ScriptedServer(answer, tls)
         made.append(srv)
         return srv
 

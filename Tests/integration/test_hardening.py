@@ -31,11 +31,14 @@ from conftest_control import ROLE, imds_request, metric
 from conftest_control import control_env, control_emulator  # noqa: F401 (fixtures)
 from conftest_hardening import (
     NOBODY, PipedStdoutEmulator, assert_config_error, fake_process_credentials,
-    file_mode, iso_in, plant, run_briefly, snapshot, stderr_lines_with, write_script,
+    file_mode, iso_in, plant, run_briefly, self_signed_certificate, snapshot, stderr_lines_with,
+    write_script,
 )
 from conftest_hardening import process_marker, scripted_server  # noqa: F401 (fixtures)
 from conftest_netns import feature_emulator, http_loopback, netns_factory, ns_http  # noqa: F401
-from conftest_sources import STS_ACCESS_DENIED, ROLE_ARN, assert_one_line_exit, key_env, source_env
+from conftest_sources import (
+    ENV_SECRET, STS_ACCESS_DENIED, ROLE_ARN, assert_one_line_exit, key_env, source_env,
+)
 from imds_helpers import (
     CREDS_PATH, TOKEN_HEADER, TOKEN_PATH, TTL_HEADER, binary, build_request, exchange,
     fetch_credentials, free_port, free_ports, get, get_token, iso_to_epoch, parse_response,
@@ -727,6 +730,32 @@ def test_huge_sts_answer_is_bounded(tmp_path, home, scripted_server, with_length
     if not r.timed_out:
         assert r.returncode == 1, r.describe()
         assert "too large" in r.stderr.lower(), r.stderr
+
+
+@pytest.mark.parametrize("case", ["untrusted", "trusted", "other-name"])
+def test_sts_certificate_is_checked(tmp_path, home, scripted_server, case):
+    """An https STS on loopback with a self-signed certificate, trusted only through
+    SSL_CERT_FILE (OpenSSL's own variable, honoured as by every OpenSSL program). Untrusted: exit
+    1 with `certificate verify failed` and no request sent. Trusted and for localhost: the answer
+    is read (exit 1 with its AccessDenied). Trusted but for another name: exit 1 with `host name
+    mismatch` and no request sent. The source keys' secret is in no message."""
+    names = "DNS:sts.example.test" if case == "other-name" else "DNS:localhost,IP:127.0.0.1"
+    cert, key = self_signed_certificate(tmp_path, names)
+    sts = scripted_server(lambda h, seen: h.reply(403, STS_ACCESS_DENIED.encode(), content_type="text/xml"),
+                          tls=(cert, key))
+    env = {k: v for k, v in source_env(home, key_env()).items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+    if case != "untrusted":
+        env["SSL_CERT_FILE"] = str(cert)
+    r = run_briefly(assume_role_args(sts.url), env, tmp_path, timeout=20)
+    assert r.returncode == 1, f"expected exit 1; {r.describe()}"
+    if case == "trusted":
+        assert "AccessDenied" in r.stderr, r.stderr
+        assert sts.seen(), "the emulator never called the fake STS"
+    else:
+        reason = "certificate verify failed" if case == "untrusted" else "host name mismatch"
+        assert reason in r.stderr, r.stderr
+        assert not sts.seen(), f"a request went to a server whose certificate was refused: {sts.seen()}"
+    assert ENV_SECRET not in r.stderr + r.stdout
 
 
 # =========================================================================== 13.9 smaller

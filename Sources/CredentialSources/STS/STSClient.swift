@@ -7,7 +7,7 @@ public struct STSClient: Sendable {
     public var region: String
     public var transport: any HTTPTransport
 
-    public init(endpoint: URL, region: String, transport: any HTTPTransport = CurlTransport()) {
+    public init(endpoint: URL, region: String, transport: any HTTPTransport = LibeventTransport()) {
         self.endpoint = endpoint
         self.region = region
         self.transport = transport
@@ -23,13 +23,19 @@ public struct STSClient: Sendable {
             .map { "\(SigV4Signer.uriEncode($0.0))=\(SigV4Signer.uriEncode($0.1))" }.joined(separator: "&")
         let body = Array(form.utf8)
         guard let host = endpoint.host else { throw CredentialSourceError("STS endpoint \(endpoint) has no host", isRetryable: false) }
-        let hostHeader = endpoint.port.map { "\(host):\($0)" } ?? host
+        // As the transport sends it: an IPv6 literal in brackets, the port only when written.
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        let hostHeader = endpoint.port.map { "\(bracketed):\($0)" } ?? bracketed
         let path = endpoint.path.isEmpty ? "/" : endpoint.path
         let signer = SigV4Signer(keys: keys, region: region, service: "sts")
         let headers = signer.sign(method: "POST", host: hostHeader, path: path,
                                   headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
                                   body: body, at: time)
         let (status, answer) = try transport.send(method: "POST", url: endpoint, headers: headers, body: body)
+        // Following it would send the signed request, Authorization included, elsewhere.
+        if (300..<400).contains(status) {
+            throw CredentialSourceError("\(action): \(hostHeader) answered a redirect (HTTP \(status)); not followed: set sts-endpoint to the real endpoint")
+        }
         if (200..<300).contains(status) {
             guard let response = STSResponse.parse(answer) else {
                 throw CredentialSourceError("\(action): STS answered HTTP \(status) without credentials")

@@ -1,0 +1,34 @@
+import CLibeventOpenSSL
+
+/// Why a TLS connection failed, in OpenSSL's words: the certificate check's own reason when
+/// the peer's certificate was refused (naming a host-name mismatch as such), else the last
+/// error the bufferevent collected from OpenSSL.
+enum TLSFailure {
+    static func reason(ssl: OpaquePointer?, stream: OpaquePointer?, host: String) -> String? {
+        if let ssl {
+            let verify = Int32(truncatingIfNeeded: SSL_get_verify_result(ssl))
+            if verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH {
+                return "host name mismatch: the certificate is not for \(host)"
+            }
+            if verify != X509_V_OK {
+                return "certificate verify failed (\(String(cString: X509_verify_cert_error_string(Int(verify)))))"
+            }
+        }
+        var last: UInt = 0
+        if let stream {
+            while case let code = bufferevent_get_openssl_error(stream), code != 0 { last = code }
+        }
+        return last == 0 ? queuedReason() : text(last)
+    }
+
+    /// The oldest error on this thread's OpenSSL queue, and the queue emptied.
+    static func queuedReason() -> String? {
+        let code = ERR_get_error()
+        ERR_clear_error()
+        return code == 0 ? nil : text(code)
+    }
+
+    private static func text(_ code: UInt) -> String {
+        ERR_reason_error_string(code).map { String(cString: $0) } ?? "OpenSSL error \(code)"
+    }
+}
