@@ -7,6 +7,13 @@ public struct HTTPHeaders: Sendable, Sequence {
         self.fields = fields
     }
 
+    /// Empty, with room for `capacity` fields: a response that knows how many it will add
+    /// allocates once.
+    public init(capacity: Int) {
+        self.fields = []
+        fields.reserveCapacity(capacity)
+    }
+
     public mutating func add(_ name: String, _ value: String) {
         fields.append((name, value))
     }
@@ -28,15 +35,22 @@ public struct HTTPHeaders: Sendable, Sequence {
     }
 }
 
+/// ASCII case folding over the raw bytes (header names are ASCII): every request looks up
+/// a few headers, and walking `String.UTF8View` with iterators cost more than the compare.
 private func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
-    var ia = a.utf8.makeIterator()
-    var ib = b.utf8.makeIterator()
-    while let ca = ia.next() {
-        guard let cb = ib.next() else { return false }
-        if ca == cb { continue }
-        let la = (ca >= 65 && ca <= 90) ? ca + 32 : ca
-        let lb = (cb >= 65 && cb <= 90) ? cb + 32 : cb
-        if la != lb { return false }
+    var a = a
+    var b = b
+    return a.withUTF8 { a in
+        b.withUTF8 { b in
+            guard a.count == b.count else { return false }
+            for i in 0..<a.count where a[i] != b[i] && lowercased(a[i]) != lowercased(b[i]) {
+                return false
+            }
+            return true
+        }
     }
-    return ib.next() == nil
+}
+
+private func lowercased(_ c: UInt8) -> UInt8 {
+    c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") ? c + 32 : c
 }

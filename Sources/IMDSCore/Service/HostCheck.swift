@@ -28,24 +28,30 @@ public struct HostCheck: Sendable, Equatable {
         return allowed.contains(Self.normalize(host))
     }
 
-    /// Lower case, without `:port` and without the brackets of an IPv6 literal. Works on bytes
-    /// (names and addresses in Host are ASCII): it runs on every request.
+    /// Lower case, without `:port` and without the brackets of an IPv6 literal. Works on the
+    /// raw bytes (names and addresses in Host are ASCII): it runs on every request.
     static func normalize(_ host: String) -> String {
-        let h = host.utf8
-        var start = h.startIndex
-        var end = h.endIndex
-        if h.first == UInt8(ascii: "[") {
-            if let close = h.firstIndex(of: UInt8(ascii: "]")) {
-                start = h.index(after: start)
-                end = close
+        var host = host
+        return host.withUTF8 { h in
+            var start = 0
+            var end = h.count
+            if h.first == UInt8(ascii: "[") {
+                if let close = h.firstIndex(of: UInt8(ascii: "]")) {
+                    start = 1
+                    end = close
+                }
+            } else if let colon = h.firstIndex(of: UInt8(ascii: ":")),
+                      !h[(colon + 1)...].contains(UInt8(ascii: ":")) {
+                end = colon
             }
-        } else if let colon = h.firstIndex(of: UInt8(ascii: ":")),
-                  !h[h.index(after: colon)...].contains(UInt8(ascii: ":")) {
-            end = colon
+            let part = UnsafeBufferPointer(rebasing: h[start..<end])
+            return String(unsafeUninitializedCapacity: part.count) { out in
+                for i in part.indices {
+                    let c = part[i]
+                    out[i] = c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") ? c + 32 : c
+                }
+                return part.count
+            }
         }
-        let part = h[start..<end]
-        let isUpper = { (b: UInt8) in b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") }
-        guard part.contains(where: isUpper) else { return String(Substring(part)) }
-        return String(decoding: part.map { isUpper($0) ? $0 + 32 : $0 }, as: UTF8.self)
     }
 }

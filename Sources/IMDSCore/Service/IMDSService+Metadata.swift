@@ -7,7 +7,9 @@ extension IMDSService {
             return Response(status: 405, headers: HTTPHeaders([("Allow", "GET, HEAD"), ("Content-Type", "text/plain")]))
         }
         let version: IMDSVersion
-        var headers = HTTPHeaders()
+        // Room for the TTL and the three headers of a text answer, so that adding them never
+        // grows the array.
+        var headers = HTTPHeaders(capacity: 4)
         if let token = request.headers[Self.tokenHeader] {
             // A bad token is refused even when tokens are optional, as EC2 does (rule 5).
             guard case .valid(let secondsLeft) = tokens.check(token, now: clock.now()) else {
@@ -28,7 +30,7 @@ extension IMDSService {
         guard APIVersions.known.contains(String(apiVersion)) else {
             return ErrorPage.response(404, headers: headers, annotation: annotation)
         }
-        let key = path.rest.hasSuffix("/") ? String(path.rest.dropLast()) : String(path.rest)
+        let key = path.rest.utf8.last == UInt8(ascii: "/") ? String(path.rest.dropLast()) : String(path.rest)
         switch tree(for: request).node(at: key) {
         case nil:
             return ErrorPage.response(404, headers: headers, annotation: annotation)
@@ -43,26 +45,26 @@ extension IMDSService {
         }
     }
 
-    private func leaf(_ content: MetadataTree.Content, at path: String, headers: HTTPHeaders,
+    /// `headers` is consumed, as in `text`, so that adding to it does not copy it.
+    private func leaf(_ content: MetadataTree.Content, at path: String, headers: consuming HTTPHeaders,
                       annotation: AccessAnnotation) -> Response {
         switch content {
         case .text(let value):
             return text(value, headers: headers, lastModified: lastModifiedHTTP(path), annotation: annotation)
         case .userData(let data):
-            var headers = headers
             headers.add("Content-Type", "application/octet-stream")
             headers.add("Accept-Ranges", "none")
             headers.add("Last-Modified", lastModifiedHTTP(path))
             return Response(status: 200, headers: headers, body: data, annotation: annotation)
         case .credentials(let role), .extendedCredentials(let role):
-            guard let set = credentials, canServeCredentials else {
+            guard canServeCredentials, let accessKeyId = credentials?.accessKeyId else {
                 // Never hand out an expired set (unless a test asked for it); clients retry
                 // or move down their chain.
                 return unavailable(headers: headers, annotation: annotation)
             }
             var annotation = annotation
             annotation.role = role
-            annotation.accessKeyId = set.accessKeyId
+            annotation.accessKeyId = accessKeyId
             let body = content == .credentials(role: role) ? credentialBody : extendedCredentialBody
             return text(body, headers: headers, lastModified: credentialsUpdatedHTTP, annotation: annotation)
         case .identitySignature(let part):
@@ -109,10 +111,10 @@ extension IMDSService {
         return response
     }
 
-    /// `lastModified` is the HTTP date of the value's last change.
-    private func text(_ body: String, headers: HTTPHeaders, lastModified: String,
+    /// `lastModified` is the HTTP date of the value's last change. `headers` is consumed: the
+    /// caller's array, made with room for these, is added to in place rather than copied.
+    private func text(_ body: String, headers: consuming HTTPHeaders, lastModified: String,
                       annotation: AccessAnnotation) -> Response {
-        var headers = headers
         headers.add("Content-Type", "text/plain")
         headers.add("Accept-Ranges", "none")
         headers.add("Last-Modified", lastModified)

@@ -163,8 +163,9 @@ public final class IMDSService: @unchecked Sendable {
 
     /// True when a credential request would get a document now.
     public var canServeCredentials: Bool {
-        guard let set = credentials else { return false }
-        return serveExpired || !set.isExpired(at: clock.now())
+        // Through the optional, not a copy of the set: this runs on every credential request.
+        guard credentials != nil else { return false }
+        return serveExpired || credentials?.isExpired(at: clock.now()) == false
     }
 
     public func handle(_ request: Request) -> Response {
@@ -199,7 +200,7 @@ public final class IMDSService: @unchecked Sendable {
 
     func route(_ request: Request, _ path: RequestPath, _ pathClass: PathClass) -> Response {
         if pathClass == .token {
-            return tokenEndpoint(request, trailingSlash: path.rest.hasSuffix("/"))
+            return tokenEndpoint(request, trailingSlash: path.rest.utf8.last == UInt8(ascii: "/"))
         }
         return metadataEndpoint(request, path: path)
     }

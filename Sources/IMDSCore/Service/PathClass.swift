@@ -5,27 +5,39 @@ public enum PathClass: String, Sendable, CaseIterable {
     case credentials
     case metadata
 
-    static let credentialDirectories = ["meta-data/iam/security-credentials", "meta-data/iam/security-credentials-extended"]
-
+    /// Compares raw bytes against static strings, with no String built or compared by
+    /// Characters: this runs on every request.
     init(_ path: RequestPath) {
-        if path.version == "latest", path.rest == "api/token" || path.rest == "api/token/" {
-            self = .token
-            return
+        var version = path.version ?? ""
+        var rest = path.rest
+        self = version.withUTF8 { version in
+            rest.withUTF8 { rest in Self.classify(version: version, rest: rest) }
         }
-        // Bytes, not Characters: this runs on every request.
-        var key = path.rest.utf8[...]
+    }
+
+    private static func classify(version: UnsafeBufferPointer<UInt8>, rest: UnsafeBufferPointer<UInt8>) -> PathClass {
+        if equal(version, "latest"), equal(rest, "api/token") || equal(rest, "api/token/") {
+            return .token
+        }
+        var key = rest[...]
         if key.last == UInt8(ascii: "/") { key = key.dropLast() }
-        for directory in Self.credentialDirectories where key.starts(with: directory.utf8) {
-            let after = key.dropFirst(directory.utf8.count)
-            if after.isEmpty {
-                self = .roleList
-                return
+        return under(key, "meta-data/iam/security-credentials")
+            ?? under(key, "meta-data/iam/security-credentials-extended")
+            ?? .metadata
+    }
+
+    /// `.roleList` for the credential directory itself, `.credentials` for a path below it.
+    private static func under(_ key: Slice<UnsafeBufferPointer<UInt8>>, _ directory: StaticString) -> PathClass? {
+        directory.withUTF8Buffer { directory in
+            guard key.count >= directory.count, key.prefix(directory.count).elementsEqual(directory) else {
+                return nil
             }
-            if after.first == UInt8(ascii: "/") {
-                self = .credentials
-                return
-            }
+            if key.count == directory.count { return .roleList }
+            return key[key.startIndex + directory.count] == UInt8(ascii: "/") ? .credentials : nil
         }
-        self = .metadata
+    }
+
+    private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        text.withUTF8Buffer { bytes.elementsEqual($0) }
     }
 }

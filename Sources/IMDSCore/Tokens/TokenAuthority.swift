@@ -6,6 +6,9 @@ import Crypto
 /// 40 bytes, written in URL-safe base64: 56 characters ending in `==` and starting `AQAE`, the
 /// shape of real tokens. A flood of token requests therefore costs no memory, and a second
 /// process holding the same key (a restart with `--state-dir`, a replica) accepts live tokens.
+///
+/// Both directions work in a 40-byte buffer on the stack: a token check is on every request's
+/// path and an issue on every token PUT's.
 public struct TokenAuthority: Sendable {
     public static let keyLength = 32
     public static let maximumTTL = 21600
@@ -14,31 +17,43 @@ public struct TokenAuthority: Sendable {
     private static let expiryLength = 6   // milliseconds since the epoch, big-endian
     private static let nonceLength = 7
     private static let tagLength = 24
-    private static let tokenLength = prefix.count + expiryLength + nonceLength + tagLength
+    private static let signedLength = prefix.count + expiryLength + nonceLength
+    private static let tokenLength = signedLength + tagLength
+    private static let encodedLength = (tokenLength + 2) / 3 * 4
 
-    /// The keyed state after the key is absorbed, copied for each token: a token check is on
-    /// every request's path.
-    private let keyed: HMAC<SHA256>
+    private let mac: PreparedHMAC
 
     public init(key: [UInt8]) {
-        self.keyed = HMAC<SHA256>(key: SymmetricKey(data: key))
+        self.mac = PreparedHMAC(key: key)
     }
 
     /// A new token valid for `ttl` whole seconds from `now`.
     public func issue(ttl: Int, now: Timestamp, random: RandomSource) -> String {
         let expiryMillis = UInt64(max(0, (now.secondsSinceEpoch + Double(ttl)) * 1000))
-        // One buffer of the final size: this runs for every token PUT.
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(Self.tokenLength)
-        bytes.append(contentsOf: Self.prefix)
-        for shift in stride(from: (Self.expiryLength - 1) * 8, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: expiryMillis >> UInt64(shift)))
+        let nonce = random.bytes(Self.nonceLength)
+        return withUnsafeTemporaryAllocation(byteCount: Self.tokenLength, alignment: 1) { token in
+            var i = 0
+            for byte in Self.prefix {
+                token[i] = byte
+                i += 1
+            }
+            for shift in stride(from: (Self.expiryLength - 1) * 8, through: 0, by: -8) {
+                token[i] = UInt8(truncatingIfNeeded: expiryMillis >> UInt64(shift))
+                i += 1
+            }
+            for byte in nonce {
+                token[i] = byte
+                i += 1
+            }
+            let signed = UnsafeRawBufferPointer(rebasing: token[..<Self.signedLength])
+            mac.authenticationCode(for: signed).withUnsafeBytes { code in
+                for byte in code.prefix(Self.tagLength) {
+                    token[i] = byte
+                    i += 1
+                }
+            }
+            return Base64URL.encode(UnsafeRawBufferPointer(token))
         }
-        bytes.append(contentsOf: random.bytes(Self.nonceLength))
-        var mac = keyed
-        mac.update(data: bytes)
-        mac.finalize().withUnsafeBytes { bytes.append(contentsOf: $0.prefix(Self.tagLength)) }
-        return Base64URL.encode(bytes)
     }
 
     /// The outcome of presenting a token.
@@ -49,12 +64,8 @@ public struct TokenAuthority: Sendable {
     }
 
     public func check(_ token: String, now: Timestamp) -> Verdict {
-        guard token.utf8.count == 56, let bytes = Base64URL.decode(token), bytes.count == Self.tokenLength,
-              bytes.starts(with: Self.prefix) else { return .invalid }
-        guard hasValidTag(bytes) else { return .invalid }
-        var expiryMillis: UInt64 = 0
-        for b in bytes[Self.prefix.count..<(Self.prefix.count + Self.expiryLength)] {
-            expiryMillis = expiryMillis << 8 | UInt64(b)
+        guard token.utf8.count == Self.encodedLength, let expiryMillis = authenticExpiry(token) else {
+            return .invalid
         }
         let left = Double(expiryMillis) / 1000 - now.secondsSinceEpoch
         guard left > 0 else { return .expired }
@@ -65,13 +76,29 @@ public struct TokenAuthority: Sendable {
         return .valid(secondsLeft: Int(left.rounded(.up)))
     }
 
+    /// The expiry a token carries, when it is one of ours: well-formed, of this version, and
+    /// with the tag this key gives it.
+    private func authenticExpiry(_ token: String) -> UInt64? {
+        var text = token
+        return text.withUTF8 { utf8 in
+            withUnsafeTemporaryAllocation(byteCount: Self.tokenLength, alignment: 1) { buffer -> UInt64? in
+                guard Base64URL.decode(utf8, into: buffer) else { return nil }
+                let bytes = UnsafeRawBufferPointer(buffer)
+                guard bytes.starts(with: Self.prefix), hasValidTag(bytes) else { return nil }
+                var expiryMillis: UInt64 = 0
+                for b in bytes[Self.prefix.count..<(Self.prefix.count + Self.expiryLength)] {
+                    expiryMillis = expiryMillis << 8 | UInt64(b)
+                }
+                return expiryMillis
+            }
+        }
+    }
+
     /// Compares in place and in constant time, without copying the token's parts.
-    private func hasValidTag(_ token: [UInt8]) -> Bool {
-        let signedEnd = Self.tokenLength - Self.tagLength
-        var mac = keyed
-        mac.update(data: token[0..<signedEnd])
-        return mac.finalize().withUnsafeBytes { code in
-            ConstantTime.equal(token[signedEnd...], code.prefix(Self.tagLength))
+    private func hasValidTag(_ token: UnsafeRawBufferPointer) -> Bool {
+        let code = mac.authenticationCode(for: UnsafeRawBufferPointer(rebasing: token[..<Self.signedLength]))
+        return code.withUnsafeBytes { code in
+            ConstantTime.equal(token[Self.signedLength...], code.prefix(Self.tagLength))
         }
     }
 }
