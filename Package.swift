@@ -43,10 +43,6 @@ let package = Package(
             pkgConfig: "libevent_openssl",
             providers: [.apt(["libevent-dev", "libssl-dev"])]
         ),
-        .systemLibrary(
-            name: "CHTTPParser",
-            providers: [.apt(["libhttp-parser-dev"])]
-        ),
         .target(
             name: "CredentialRefresh",
             dependencies: ["IMDSCore"]

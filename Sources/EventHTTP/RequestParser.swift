@@ -28,7 +28,7 @@ public final class RequestParser {
     private let maxBodyBytes: Int
 
     private var target: [UInt8] = []
-    private var headers = HTTPHeaders()
+    private var headers = HTTPHeaders(capacity: 8)
     private var body: [UInt8] = []
     /// The client asked to be told to go on before it sends its body (`Expect: 100-continue`).
     private(set) var expectsContinue = false
@@ -63,7 +63,7 @@ public final class RequestParser {
         http_parser_init(parser, HTTP_REQUEST)
         parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         target.removeAll(keepingCapacity: true)
-        headers = HTTPHeaders()
+        headers = HTTPHeaders(capacity: 8)
         body = []
         field.removeAll(keepingCapacity: true)
         value.removeAll(keepingCapacity: true)

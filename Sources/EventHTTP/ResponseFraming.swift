@@ -68,8 +68,16 @@ struct ResponseFraming {
     }
 
     private mutating func put(_ text: String) {
-        var text = text
-        text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        // Native strings (all the core makes) hand their bytes over without a copy.
+        if text.utf8.withContiguousStorageIfAvailable({ put(UnsafeRawBufferPointer($0)) }) == nil {
+            for byte in text.utf8 { put(byte) }
+        }
+    }
+
+    private mutating func put(_ byte: UInt8) {
+        reserve(1)
+        head[count] = byte
+        count += 1
     }
 
     private mutating func put(_ bytes: UnsafeRawBufferPointer) {
