@@ -17,11 +17,12 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get -o DPkg::Lock::Timeout=300 install -y -qq "$@" >&2
 }
 
-# libevent-dev, libexpat1-dev and pkg-config are the only system packages the build needs.
+# libevent-dev, libexpat1-dev, libcurl4-openssl-dev, libyaml-dev and pkg-config are the only
+# system packages the build needs.
 ensure_build_deps() {
-    if pkg-config --exists libevent expat libcurl 2>/dev/null; then return 0; fi
-    echo "installing libevent-dev, libexpat1-dev, libcurl4-openssl-dev and pkg-config (apt-get)" >&2
-    apt_install libevent-dev libexpat1-dev libcurl4-openssl-dev pkg-config
+    if pkg-config --exists libevent expat libcurl yaml-0.1 2>/dev/null; then return 0; fi
+    echo "installing libevent-dev, libexpat1-dev, libcurl4-openssl-dev, libyaml-dev and pkg-config (apt-get)" >&2
+    apt_install libevent-dev libexpat1-dev libcurl4-openssl-dev libyaml-dev pkg-config
 }
 
 # Commands the scripts and tests run beyond Swift, each with the Debian package that has it.
