@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IMDSCore
 
 /// One fuzz input through the parts of the core that read client bytes: the IMDS request
@@ -53,7 +53,7 @@ enum FuzzTarget {
         var headers = HTTPHeaders()
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.add(String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+            headers.add(String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingBlanks())
         }
         let request = Request(method: method, target: parts.count > 1 ? parts[1] : "/", headers: headers,
                               clientAddress: "127.0.0.1", clientPort: 1)

@@ -29,7 +29,7 @@ public struct Setting: Sendable {
     public var environmentName: String { Self.environmentName(for: key) }
 
     public static func environmentName(for key: String) -> String {
-        "IMDS_EMULATOR_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
+        "IMDS_EMULATOR_" + key.uppercased().replacingEvery("-", with: "_")
     }
 
     /// The help line: what it does, then its default.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// URL-safe base64 with padding, the alphabet of real IMDSv2 tokens. Foundation does the
 /// base64; the alphabet is swapped byte by byte, because every IMDS request checks a token
