@@ -1,6 +1,6 @@
 import IMDSCore
 import CLibcurl
-import Foundation
+import FoundationEssentials
 
 /// Sends one HTTP(S) request and waits for the answer. Called on the refresh worker, never on
 /// the event loop. A protocol so the STS client can be tested without a network.
