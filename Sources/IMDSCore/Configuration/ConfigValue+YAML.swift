@@ -32,7 +32,7 @@ private struct YAMLDocumentReader {
         self.file = file
     }
 
-    /// libyaml ends every stream it parses with its end, so running out of events is that too.
+    /// The next event; the stream's end again once there are no more.
     private mutating func take() -> YAMLParser.MarkedEvent {
         guard position < events.count else { return (.streamEnd, events.last?.mark ?? YAMLParser.Mark(line: 1, column: 1)) }
         defer { position += 1 }

@@ -50,7 +50,7 @@ enum YAMLParser {
     /// Every event of `bytes` after the stream's start, up to and including its end.
     static func events(_ bytes: [UInt8]) throws(Failure) -> [MarkedEvent] {
         // libyaml wants an address even for no input; an empty file is an empty stream.
-        guard !bytes.isEmpty else { return [] }
+        guard !bytes.isEmpty else { return [(.streamEnd, Mark(line: 1, column: 1))] }
         // libyaml keeps pointers into the parser between calls, so it lives at a fixed address.
         let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         defer { parser.deallocate() }
