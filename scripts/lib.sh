@@ -18,13 +18,14 @@ apt_install() {
 }
 
 # The only system packages the build needs: libevent-dev (with libevent_openssl), libssl-dev
-# and libhttp-parser-dev for the STS transport, libexpat1-dev for its XML, and pkg-config.
-# http-parser has no pkg-config file; its header stands for it.
+# and libhttp-parser-dev for the STS transport and the IMDS requests, libexpat1-dev for the
+# STS XML, libyaml-dev for the configuration file, and pkg-config. http-parser has no
+# pkg-config file; its header stands for it.
 ensure_build_deps() {
-    if pkg-config --exists libevent libevent_openssl openssl expat 2>/dev/null \
+    if pkg-config --exists libevent libevent_openssl openssl expat yaml-0.1 2>/dev/null \
         && [ -e /usr/include/http_parser.h ]; then return 0; fi
-    echo "installing libevent-dev, libssl-dev, libhttp-parser-dev, libexpat1-dev and pkg-config (apt-get)" >&2
-    apt_install libevent-dev libssl-dev libhttp-parser-dev libexpat1-dev pkg-config
+    echo "installing libevent-dev, libssl-dev, libhttp-parser-dev, libexpat1-dev, libyaml-dev and pkg-config (apt-get)" >&2
+    apt_install libevent-dev libssl-dev libhttp-parser-dev libexpat1-dev libyaml-dev pkg-config
 }
 
 # Commands the scripts and tests run beyond Swift, each with the Debian package that has it.

@@ -1,13 +1,12 @@
 import CLibevent
-import Foundation
 import Glibc
+import Synchronization
 
 /// Hands work from other threads to the event loop: a locked queue of closures and a pipe
 /// whose read end the loop watches. The refresh worker posts finished credential sets here,
 /// so every state change still happens on the loop thread and the loop never waits on STS.
 public final class LoopInbox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pending: [@Sendable () -> Void] = []
+    private let pending = Mutex<[@Sendable () -> Void]>([])
     private let readFD: Int32
     private let writeFD: Int32
     private var event: OpaquePointer?
@@ -38,9 +37,7 @@ public final class LoopInbox: @unchecked Sendable {
 
     /// Runs `work` on the loop thread soon. Safe from any thread.
     public func post(_ work: @escaping @Sendable () -> Void) {
-        lock.lock()
-        pending.append(work)
-        lock.unlock()
+        pending.withLock { $0.append(work) }
         var byte: UInt8 = 1
         // A full pipe already guarantees a wake-up; EAGAIN is fine.
         _ = write(writeFD, &byte, 1)
@@ -49,10 +46,11 @@ public final class LoopInbox: @unchecked Sendable {
     private func drain() {
         var buffer = [UInt8](repeating: 0, count: 64)
         while read(readFD, &buffer, buffer.count) > 0 {}
-        lock.lock()
-        let work = pending
-        pending.removeAll()
-        lock.unlock()
+        let work = pending.withLock { pending in
+            let taken = pending
+            pending = []
+            return taken
+        }
         for item in work { item() }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import EventHTTP
-import Foundation
+import FoundationEssentials
 import IMDSCore
 
 /// `imds-emulator check URL`: walks the path every SDK walks (token, role, credentials) and
@@ -35,29 +35,34 @@ struct CheckCommand: ParsableCommand {
             throw RuntimeFailure("role list is empty")
         }
         let body = try fetch(.get, base + "latest/meta-data/iam/security-credentials/" + role, auth, what: "credentials")
-        guard let document = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else {
+        guard let document = try? JSONDecoder().decode(JSONValue.self, from: Data(body.utf8)), case .object = document else {
             throw RuntimeFailure("credentials of \(role) are not a JSON object")
         }
-        let code = document["Code"] as? String ?? ""
-        guard code == "Success" else {
-            throw RuntimeFailure("credentials of \(role) have Code \(code.isEmpty ? "(none)" : code): \(document["Message"] as? String ?? "")")
+        /// A member that is a string; anything else counts as missing.
+        func text(_ key: String) -> String? {
+            guard case .string(let value)? = document[key] else { return nil }
+            return value
         }
-        let keyId = document["AccessKeyId"] as? String ?? ""
-        guard keyId.range(of: "^A[A-Z0-9]{15,127}$", options: .regularExpression) != nil else {
+        let code = text("Code") ?? ""
+        guard code == "Success" else {
+            throw RuntimeFailure("credentials of \(role) have Code \(code.isEmpty ? "(none)" : code): \(text("Message") ?? "")")
+        }
+        let keyId = text("AccessKeyId") ?? ""
+        guard ValueShape.accessKeyId.matches(keyId) else {
             throw RuntimeFailure("credentials of \(role) have no valid AccessKeyId")
         }
-        guard (document["SecretAccessKey"] as? String)?.count == 40 else {
+        guard text("SecretAccessKey")?.count == 40 else {
             throw RuntimeFailure("credentials of \(role) have no 40-character SecretAccessKey")
         }
-        guard let session = document["Token"] as? String, !session.isEmpty else {
+        guard let session = text("Token"), !session.isEmpty else {
             throw RuntimeFailure("credentials of \(role) have no Token")
         }
-        guard let text = document["Expiration"] as? String, let expiration = Timestamp(iso8601: text) else {
+        guard let expires = text("Expiration"), let expiration = Timestamp(iso8601: expires) else {
             throw RuntimeFailure("credentials of \(role) have no valid Expiration")
         }
         let left = expiration - SystemClock().now()
-        guard left.value > 0 else { throw RuntimeFailure("credentials of \(role) expired at \(text)") }
-        return "ok: role \(role), access key \(keyId), expires \(text) (in \(Seconds(left.value.rounded(.down))))"
+        guard left.value > 0 else { throw RuntimeFailure("credentials of \(role) expired at \(expires)") }
+        return "ok: role \(role), access key \(keyId), expires \(expires) (in \(Seconds(left.value.rounded(.down))))"
     }
 
     private func fetch(_ method: HTTPMethod, _ url: String, _ headers: [(String, String)], what: String) throws -> String {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IMDSCore
 
 /// Layers the three places settings come from, lowest first: the YAML file, the environment
@@ -13,7 +13,7 @@ enum ConfigurationLoader {
             let name = variable(for: key)
             guard let text = environment[name] else { continue }
             if key == "listen" || key == "allow-host" {
-                values.append((key, .list(text.split(separator: ",").map { .scalar($0.trimmingCharacters(in: .whitespaces)) })))
+                values.append((key, .list(text.split(separator: ",").map { .scalar($0.trimmingBlanks()) })))
             } else {
                 values.append((key, .scalar(text)))
             }

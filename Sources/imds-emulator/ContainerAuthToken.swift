@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import IMDSCore
 
@@ -37,7 +37,7 @@ final class ContainerAuthToken {
     /// CRLF); nil when it cannot be read or holds nothing.
     private static func read(_ path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else { return nil }
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = text.trimmingWhitespace()
         return token.isEmpty ? nil : token
     }
 

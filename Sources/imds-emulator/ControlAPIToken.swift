@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import IMDSCore
 
@@ -27,7 +27,7 @@ enum ControlAPIToken {
         let line = Array((token + "\n").utf8)
         if let path = c.adminTokenFile {
             if let bytes = try SecureFile.readSecret(path, key: key, limit: 4096) {
-                let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
                 guard text.count >= 16, !text.contains(where: \.isWhitespace) else {
                     throw ConfigurationError(key: key, "\(path) must hold one token of at least 16 characters without spaces")
                 }
@@ -41,7 +41,7 @@ enum ControlAPIToken {
             try SecureFile.install(line, in: dir, name: "admin-token", key: "state-dir")
             return Loaded(token: token, path: dir + "/admin-token")
         }
-        let dir = try SecureFile.temporaryDirectory(in: NSTemporaryDirectory(), prefix: "imds-emulator-", key: key)
+        let dir = try SecureFile.temporaryDirectory(in: FileManager.default.temporaryDirectory.path, prefix: "imds-emulator-", key: key)
         try SecureFile.create(dir + "/admin.token", line, key: key)
         return Loaded(token: token, path: dir + "/admin.token", temporaryDirectory: dir)
     }

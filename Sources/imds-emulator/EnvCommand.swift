@@ -68,7 +68,7 @@ struct EnvCommand: ParsableCommand {
 
     /// Single quotes, so any path survives `eval`.
     static func shellQuoted(_ s: String) -> String {
-        "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        "'" + s.replacingEvery("'", with: "'\\''") + "'"
     }
 
     /// botocore and Go honour proxy variables even for metadata and container endpoints.

@@ -27,7 +27,7 @@ enum Failure {
     }
 
     static func printError(_ message: String) {
-        let line = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        let line = message.split(whereSeparator: \.isNewline).map { $0.trimmingBlanks() }
             .filter { !$0.isEmpty }.joined(separator: "; ")
         var text = "imds-emulator: \(line)\n"
         text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }

@@ -30,17 +30,22 @@ enum SecureFile {
         guard info.st_mode & 0o027 == 0 else {
             throw ConfigurationError(key: key, "\(path) is readable or writable by others (mode \(octal(info.st_mode & 0o777))); chmod 600 it, or remove it to have a new one made")
         }
-        var bytes = [UInt8](repeating: 0, count: limit + 1)
-        var count = 0
-        while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+        return try readAll(fd, path, key: key, limit: limit)
+    }
+
+    /// Everything `fd` holds, refused past `limit` bytes rather than read without end. Read a
+    /// piece at a time, so that a generous limit costs nothing for a small file.
+    static func readAll(_ fd: Int32, _ path: String, key: String, limit: Int) throws(ConfigurationError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var piece = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = piece.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 && errno == EINTR { continue }
             guard n >= 0 else { throw ConfigurationError(key: key, "cannot read \(path): \(reason(errno))") }
-            if n == 0 { break }
-            count += n
+            if n == 0 { return bytes }
+            bytes.append(contentsOf: piece.prefix(n))
+            guard bytes.count <= limit else { throw ConfigurationError(key: key, "\(path) is larger than \(limit) bytes") }
         }
-        guard count <= limit else { throw ConfigurationError(key: key, "\(path) is larger than \(limit) bytes") }
-        return Array(bytes.prefix(count))
     }
 
     /// Makes a new file holding `bytes`; an existing file or link at `path` is an error.

@@ -1,5 +1,5 @@
 import CredentialSources
-import Foundation
+import FoundationEssentials
 import IMDSCore
 
 /// Turns the checked configuration into the credential source it names, reading the shared

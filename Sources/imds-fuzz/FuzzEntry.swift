@@ -1,5 +1,5 @@
 import EventHTTP
-import Foundation
+import FoundationEssentials
 import IMDSCore
 
 /// One fuzz input through the parts of the core that read client bytes: the IMDS request
@@ -115,8 +115,12 @@ enum FuzzTarget {
         service.update { $0.throttleRPS = 0 }
     }
 
-    /// `key=value` pairs through the configuration checks.
+    /// `key=value` pairs through the configuration checks, and the same bytes as a YAML file
+    /// through libyaml and the reader on top of it.
     static func configuration(_ bytes: [UInt8]) {
+        if case .map(let members)? = try? ConfigValue.yamlDocument(bytes, file: "fuzz.yaml") {
+            _ = try? Configuration(values: members)
+        }
         let text = String(decoding: bytes, as: UTF8.self)
         var values: [(key: String, value: ConfigValue)] = []
         for line in text.split(separator: "\n") {

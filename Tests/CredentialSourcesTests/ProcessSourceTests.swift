@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Testing
 @testable import CredentialSources
 @testable import IMDSCore

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Testing
 @testable import CredentialSources
 @testable import IMDSCore
@@ -63,7 +63,7 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
     }
 
     @Test func staticSourceServesKeysAsTheyAreOnlyWhenAsked() throws {
-        let transport = RecordingTransport(status: 200, answer: success.replacingOccurrences(of: "AssumeRole", with: "GetSessionToken"))
+        let transport = RecordingTransport(status: 200, answer: success.replacing("AssumeRole", with: "GetSessionToken"))
         let client = STSClient(endpoint: URL(string: "http://127.0.0.1:1/")!, region: "us-east-1", transport: transport)
         let exchanged = try StaticSource(client: client, keys: keys, duration: .hours(1), serveAsIs: false, announcedLifetime: .hours(1)).fetch(now: now)
         #expect(exchanged.accessKeyId == "ASIAOK")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Testing
 @testable import CredentialSources
 @testable import IMDSCore
@@ -9,7 +9,7 @@ import Testing
     let home: String
 
     init() throws {
-        home = NSTemporaryDirectory() + "imds-profiles-\(UUID().uuidString)"
+        home = FileManager.default.temporaryDirectory.path + "/imds-profiles-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: home + "/.aws", withIntermediateDirectories: true)
         try """
         # comment
@@ -76,7 +76,7 @@ import Testing
         } catch {
             #expect(error.key == "AWS_SHARED_CREDENTIALS_FILE")
         }
-        let empty = NSTemporaryDirectory() + "imds-empty-\(UUID().uuidString)"
+        let empty = FileManager.default.temporaryDirectory.path + "/imds-empty-\(UUID().uuidString)"
         do {
             _ = try SourceCredentials.resolve(profile: nil, environment: ["HOME": empty])
             Issue.record("found credentials in an empty home")

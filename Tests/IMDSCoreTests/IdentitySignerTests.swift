@@ -1,6 +1,6 @@
 import _CryptoExtras
 import Crypto
-import Foundation
+import FoundationEssentials
 import Testing
 import X509
 @testable import IMDSCore
@@ -26,7 +26,7 @@ import X509
         #expect(lines.dropLast().allSatisfy { $0.count == 64 })
         let pem = try #require(service.identityCertificatePEM)
         #expect(made.value == 1, "the key is made once")
-        let raw = try #require(Data(base64Encoded: signature.replacingOccurrences(of: "\n", with: "")))
+        let raw = try #require(Data(base64Encoded: signature.replacingEvery("\n", with: "")))
         let key = try #require(_RSA.Signing.PublicKey(try Certificate(pemEncoded: pem).publicKey))
         let sig = _RSA.Signing.RSASignature(rawRepresentation: raw)
         #expect(key.isValidSignature(sig, for: SHA256.hash(data: Array(document.utf8)), padding: .insecurePKCS1v1_5))

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Testing
 @testable import IMDSCore
 
@@ -38,7 +38,7 @@ import Testing
             #expect(authority.check(bad, now: testStart) == .invalid, "\(bad)")
         }
         // The standard base64 spelling of the same bytes is a different token.
-        let standard = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        let standard = token.replacingEvery("-", with: "+").replacingEvery("_", with: "/")
         if standard != token { #expect(authority.check(standard, now: testStart) == .invalid) }
     }
 }

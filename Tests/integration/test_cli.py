@@ -70,6 +70,11 @@ BAD_FILES = [
     ("events:\n  - type: spot-interruption\n", "instance-life-cycle: spot"),
     ("events:\n  - type: maintenance\n    after: soon\n", "events[0].after"),
     ("events: nope\n", "events"),
+    # What libyaml's reader refuses, in one line with the place.
+    ("role: &r app\ninstance:\n  region: *r\n", "instance.region: uses a YAML alias; write the value out"),
+    ("role: a\nrole: b\n", "is not valid YAML: line 2, column 1: the key 'role' appears twice in one mapping"),
+    ("role: a\n b: c\n", "is not valid YAML: line 2, column 3: mapping values are not allowed in this context"),
+    ("- role: a\n", "must hold a mapping of settings"),
 ]
 
 
@@ -89,6 +94,13 @@ def test_missing_config_file_exits_2(tmp_path):
     r = run_emulator_cmd(["serve", "--listen", "127.0.0.1:0", "--config", str(cfg)], tmp_path,
                          timeout=10)
     assert_config_error(r, "missing-imds.yaml")
+
+
+def test_unreadable_config_file_gives_the_system_reason(tmp_path):
+    """A path that cannot be read is refused with the system's own reason."""
+    r = run_emulator_cmd(["serve", "--listen", "127.0.0.1:0", "--config", str(tmp_path)], tmp_path,
+                         timeout=10)
+    assert_config_error(r, f"cannot read {tmp_path}: Is a directory")
 
 
 def test_yaml_syntax_error_exits_2(tmp_path):
@@ -317,3 +329,20 @@ def test_the_table_agrees_with_the_parser(tmp_path):
         cfg.write_text(f"{s['key']}: [1, 2]\n" if s["key"] not in ("listen", "allow-host") else f"{s['key']}: {{a: 1}}\n")
         r = run_emulator_cmd(["serve", "--config", str(cfg)], tmp_path)
         assert r.returncode == 2 and s["key"] in r.stderr and "unknown setting" not in r.stderr, (s["key"], r.stderr)
+
+
+# =========================================================================== footprint
+
+# Full Foundation brings ICU (about 30 MB of data) and its own dependencies; the emulator
+# needs only FoundationEssentials.
+FOUNDATION_LIBRARIES = ["libFoundation.so", "libFoundationNetworking", "libFoundationXML",
+                        "libFoundationInternationalization", "_FoundationICU"]
+
+
+def test_binary_links_no_full_foundation():
+    """`ldd` of the binary names none of full Foundation's libraries or ICU."""
+    r = run_proc(["ldd", str(binary())], clean_env(Path("/nonexistent")), timeout=30)
+    assert r.returncode == 0, r.stderr
+    found = [line.strip() for line in r.stdout.splitlines()
+             if any(name in line for name in FOUNDATION_LIBRARIES)]
+    assert not found, f"the binary links full Foundation: {found}"

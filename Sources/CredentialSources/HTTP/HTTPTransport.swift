@@ -1,5 +1,5 @@
 import IMDSCore
-import Foundation
+import FoundationEssentials
 
 /// Sends one HTTP(S) request and waits for the answer. Called on the refresh worker, never on
 /// the event loop. A protocol so the STS client can be tested without a network.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IMDSCore
 
 /// The JSON a `credential_process` prints, as the AWS SDKs define it.

@@ -7,7 +7,7 @@ enum MFACode {
         guard result.status == 0 else {
             throw CredentialSourceError("mfa-command exited with status \(result.status)", detail: "stderr: " + result.stderrSummary)
         }
-        let code = String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let code = String(decoding: result.stdout, as: UTF8.self).trimmingWhitespace()
         guard code.count == 6, code.allSatisfy(\.isNumber) else {
             throw CredentialSourceError("mfa-command printed no 6-digit code")
         }

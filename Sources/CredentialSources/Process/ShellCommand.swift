@@ -21,7 +21,7 @@ struct ShellCommand {
         /// The first line of stderr, trimmed and shortened, for a diagnostic.
         var stderrSummary: String {
             let text = String(decoding: stderr, as: UTF8.self)
-            let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            let line = text.split(whereSeparator: \.isNewline).map { $0.trimmingBlanks() }
                 .first { !$0.isEmpty } ?? ""
             return line.count > 200 ? String(line.prefix(200)) + "…" : line
         }

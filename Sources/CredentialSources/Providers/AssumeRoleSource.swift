@@ -1,4 +1,3 @@
-import Foundation
 import IMDSCore
 
 /// `--source assume-role`: STS AssumeRole with source keys from the environment or a profile,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IMDSCore
 
 /// Calls STS's Query API (version 2011-06-15) with SigV4-signed form POSTs.

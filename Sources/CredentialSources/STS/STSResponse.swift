@@ -1,5 +1,4 @@
 import CExpat
-import Foundation
 
 /// What STS answered, read from its XML: the `Credentials` element of AssumeRole or
 /// GetSessionToken, the assumed role's ARN, or an `ErrorResponse`.
@@ -100,7 +99,7 @@ enum XMLFields {
 
         func end(_ name: String) {
             let key = stack.suffix(2).joined(separator: "/")
-            let value = String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let value = String(decoding: text, as: UTF8.self).trimmingWhitespace()
             if !value.isEmpty, fields[key] == nil { fields[key] = value }
             if fields[name] == nil, !value.isEmpty { fields[name] = value }
             if !stack.isEmpty { stack.removeLast() }

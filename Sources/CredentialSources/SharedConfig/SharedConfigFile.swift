@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IMDSCore
 
 /// One of the AWS shared files (`~/.aws/credentials`, `~/.aws/config`): INI sections of
@@ -11,17 +11,17 @@ struct SharedConfigFile {
         var current: String?
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             let isIndented = rawLine.first == " " || rawLine.first == "\t"
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingBlanks()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") && line.hasSuffix("]") {
-                let name = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                let name = line.dropFirst().dropLast().trimmingBlanks()
                 current = name
                 if sections[name] == nil { sections[name] = [:] }
                 continue
             }
             guard let section = current, !isIndented, let eq = line.firstIndex(of: "=") else { continue }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<eq].trimmingBlanks().lowercased()
+            let value = line[line.index(after: eq)...].trimmingBlanks()
             if !key.isEmpty, !value.isEmpty { sections[section]?[key] = value }
         }
     }
@@ -29,9 +29,9 @@ struct SharedConfigFile {
     /// Reads the file at `path`; a missing file is an empty one, an unreadable one an error
     /// naming `setting` (the variable or flag that chose the path).
     static func load(_ path: String, setting: String) throws(ConfigurationError) -> SharedConfigFile {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return SharedConfigFile(text: "") }
-        guard !isDirectory.boolValue else {
+        guard !isDirectory else {
             throw ConfigurationError(key: setting, "\(path) is a directory, not a credentials or config file")
         }
         guard let data = FileManager.default.contents(atPath: path) else {

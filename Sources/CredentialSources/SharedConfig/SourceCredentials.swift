@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IMDSCore
 
 /// The keys an STS source signs with, and the role settings a profile may carry, found where
@@ -15,7 +15,7 @@ public struct SourceCredentials: Sendable, Equatable {
     public var region: String?
 
     public static func resolve(profile: String?, environment: [String: String]) throws(ConfigurationError) -> SourceCredentials {
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
         let credentialsPath = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials"
         let configPath = environment["AWS_CONFIG_FILE"] ?? home + "/.aws/config"
         let files = ProfileFiles(

@@ -56,7 +56,7 @@ extension Configuration {
         switch key {
         case "after": return "after_seconds"
         case "action-after": return "action_after_seconds"
-        default: return key.replacingOccurrences(of: "-", with: "_")
+        default: return key.replacingEvery("-", with: "_")
         }
     }
 
@@ -66,7 +66,7 @@ extension Configuration {
         switch field {
         case "after_seconds": key = "after"
         case "action_after_seconds": key = "action-after"
-        default: key = field.replacingOccurrences(of: "_", with: "-")
+        default: key = field.replacingEvery("_", with: "-")
         }
         return "events[\(index)].\(key)"
     }

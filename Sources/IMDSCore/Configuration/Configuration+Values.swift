@@ -1,5 +1,3 @@
-import Foundation
-
 extension Configuration {
     /// The keys of the top level, in the order the README lists them. A flag `--NAME` and a
     /// YAML key `NAME` are the same setting.
@@ -159,9 +157,9 @@ func boolean(_ key: String, _ value: ConfigValue) throws(ConfigurationError) -> 
     }
 }
 
-func matching(_ key: String, _ value: ConfigValue, _ pattern: String, _ valid: String) throws(ConfigurationError) -> String {
+func matching(_ key: String, _ value: ConfigValue, _ shape: ValueShape, _ valid: String) throws(ConfigurationError) -> String {
     let text = try scalar(key, value)
-    guard text.range(of: pattern, options: .regularExpression) != nil else {
+    guard shape.matches(text) else {
         throw ConfigurationError(key: key, "\"\(text)\" is not valid; valid: \(valid)")
     }
     return text

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Everything `serve` needs, checked. Built from the YAML file and the flags by
 /// `Configuration(values:)`; the defaults are the command-line contract's.
 public struct Configuration: Sendable, Equatable {
@@ -96,7 +94,6 @@ public struct STSSettings: Sendable, Equatable {
 
     /// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`, as IAM writes role ARNs.
     public static func isRoleArn(_ arn: String) -> Bool {
-        arn.range(of: #"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([\x21-\x7E]+/)?[A-Za-z0-9+=,.@_-]{1,64}$"#,
-                  options: .regularExpression) != nil
+        ValueShape.roleArn.matches(arn)
     }
 }

@@ -1,26 +1,24 @@
-import Foundation
-
 extension InstanceMetadata {
     /// Checks one `instance.*` value against the shape EC2 gives it, so that a typo in the
     /// file fails at start instead of confusing a client later.
     mutating func apply(_ path: String, _ key: String, _ value: ConfigValue) throws(ConfigurationError) {
         switch key {
         case "account-id":
-            accountId = try matching(path, value, #"^[0-9]{12}$"#, "12 digits")
+            accountId = try matching(path, value, .accountId, "12 digits")
         case "region":
-            region = try matching(path, value, #"^[a-z]{2}(-[a-z]+)+-[0-9]+$"#, "a region name such as us-east-1")
+            region = try matching(path, value, .region, "a region name such as us-east-1")
         case "availability-zone":
-            availabilityZone = try matching(path, value, #"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$"#, "a zone name such as us-east-1a")
+            availabilityZone = try matching(path, value, .availabilityZone, "a zone name such as us-east-1a")
         case "availability-zone-id":
-            availabilityZoneId = try matching(path, value, #"^[a-z0-9]+-az[0-9]+$"#, "a zone id such as use1-az4")
+            availabilityZoneId = try matching(path, value, .availabilityZoneId, "a zone id such as use1-az4")
         case "instance-id":
             instanceId = try Self.resourceId(path, value, "i")
         case "instance-type":
-            instanceType = try matching(path, value, #"^[a-z0-9-]+\.[a-z0-9-]+$"#, "a type such as t3.micro")
+            instanceType = try matching(path, value, .instanceType, "a type such as t3.micro")
         case "ami-id":
             amiId = try Self.resourceId(path, value, "ami")
         case "architecture":
-            architecture = try matching(path, value, #"^(i386|x86_64|arm64)$"#, "i386, x86_64 or arm64")
+            architecture = try matching(path, value, .architecture, "i386, x86_64 or arm64")
         case "local-ipv4":
             localIPv4 = try Self.ipv4(path, value)
         case "mac":
@@ -92,7 +90,7 @@ extension InstanceMetadata {
                 guard !name.isEmpty, name.count <= 255, !name.contains("="), !name.contains("/") else {
                     throw ConfigurationError(key: "\(path).\(name)", "is not a key-pair name; valid: 1-255 characters without = or /")
                 }
-                keys.append((name, try matching("\(path).\(name)", key, #"^(ssh|ecdsa|sk)-\S+ \S+( .*)?$"#, "an OpenSSH public key line such as ssh-ed25519 AAAA… name")))
+                keys.append((name, try matching("\(path).\(name)", key, .openSSHKey, "an OpenSSH public key line such as ssh-ed25519 AAAA… name")))
             }
             publicKeys = keys
         case "block-device-mapping":
@@ -101,16 +99,16 @@ extension InstanceMetadata {
             }
             var devices: [(name: String, device: String)] = []
             for (name, device) in members {
-                guard name.range(of: #"^(ami|root|swap|ebs[0-9]+|ephemeral[0-9]+)$"#, options: .regularExpression) != nil else {
+                guard ValueShape.blockDeviceName.matches(name) else {
                     throw ConfigurationError(key: "\(path).\(name)", "is not a mapping name; valid: ami, root, swap, ebsN, ephemeralN")
                 }
-                devices.append((name, try matching("\(path).\(name)", device, #"^(/dev/)?[a-z0-9]+$"#, "a device such as /dev/xvda or sdb")))
+                devices.append((name, try matching("\(path).\(name)", device, .device, "a device such as /dev/xvda or sdb")))
             }
             blockDevices = devices
         case "instance-life-cycle":
-            instanceLifeCycle = try matching(path, value, #"^(on-demand|spot)$"#, "on-demand or spot")
+            instanceLifeCycle = try matching(path, value, .instanceLifeCycle, "on-demand or spot")
         case "auto-scaling-group":
-            autoScalingGroup = try matching(path, value, #"^[^\n:]{1,255}$"#, "a group name of 1-255 characters without :")
+            autoScalingGroup = try matching(path, value, .autoScalingGroup, "a group name of 1-255 characters without :")
         default:
             throw ConfigurationError(key: path, "unknown setting; valid: \(Configuration.instanceKeys.joined(separator: ", "))")
         }
@@ -159,9 +157,8 @@ extension InstanceMetadata {
         }
     }
 
-    /// `prefix-` and 8 or 17 lower-case hex digits, as EC2 writes resource ids.
     static func resourceId(_ path: String, _ value: ConfigValue, _ prefix: String) throws(ConfigurationError) -> String {
-        try matching(path, value, "^\(prefix)-([0-9a-f]{8}|[0-9a-f]{17})$", "\(prefix)- followed by 8 or 17 hex digits")
+        try matching(path, value, .resourceId(prefix), "\(prefix)- followed by 8 or 17 hex digits")
     }
 
     static func nonEmptyList(_ path: String, _ value: ConfigValue, _ what: String,
@@ -175,20 +172,20 @@ extension InstanceMetadata {
     }
 
     static func dnsName(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {
-        try matching(path, value, #"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$"#, "a DNS name")
+        try matching(path, value, .dnsName, "a DNS name")
     }
 
     static func ipv4(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {
-        try matching(path, value, ipv4Pattern, "an IPv4 address")
+        try matching(path, value, .ipv4, "an IPv4 address")
     }
 
     static func mac(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {
-        try matching(path, value, #"^([0-9a-f]{2}:){5}[0-9a-f]{2}$"#, "a lower-case MAC address such as 0e:1a:2b:3c:4d:5e")
+        try matching(path, value, .mac, "a lower-case MAC address such as 0e:1a:2b:3c:4d:5e")
     }
 
     static func groupNames(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> [String] {
         try nonEmptyList(path, value, "group names") { item throws(ConfigurationError) in
-            try matching(path, item, #"^[^\n]{1,255}$"#, "group names of 1-255 characters")
+            try matching(path, item, .groupName, "group names of 1-255 characters")
         }
     }
 
@@ -200,12 +197,12 @@ extension InstanceMetadata {
 
     static func ipv6List(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> [String] {
         try oneOrMore(path, value) { item throws(ConfigurationError) in
-            try matching(path, item, #"^[0-9a-f:]{2,39}$"#, "IPv6 addresses in lower case, such as 2600:1f18::10")
+            try matching(path, item, .ipv6, "IPv6 addresses in lower case, such as 2600:1f18::10")
         }
     }
 
     static func ipv6CIDR(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {
-        try matching(path, value, #"^[0-9a-f:]{2,39}/[0-9]{1,3}$"#, "an IPv6 CIDR block such as 2600:1f18:1::/64")
+        try matching(path, value, .ipv6CIDR, "an IPv6 CIDR block such as 2600:1f18:1::/64")
     }
 
     /// One value or a list of them, each checked by `each`.
@@ -219,13 +216,11 @@ extension InstanceMetadata {
         return out
     }
 
-    static let ipv4Pattern = #"^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$"#
-
     static func cidrValue(_ path: String, _ value: ConfigValue) throws(ConfigurationError) -> String {
-        let text = try matching(path, value, #"^[0-9.]+/[0-9]{1,2}$"#, "an IPv4 CIDR block such as 172.31.16.0/20")
+        let text = try matching(path, value, .ipv4CIDR, "an IPv4 CIDR block such as 172.31.16.0/20")
         let parts = text.split(separator: "/")
         guard let prefix = Int(parts[1]), prefix <= 32,
-              String(parts[0]).range(of: Self.ipv4Pattern, options: .regularExpression) != nil,
+              ValueShape.ipv4.matches(String(parts[0])),
               Self.cidr(String(parts[0]), prefix: prefix) == text else {
             throw ConfigurationError(key: path, "\"\(text)\" is not a network address with its prefix length, e.g. 172.31.16.0/20")
         }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Every setting of `serve` once: its key (the flag `--KEY`, the YAML key `KEY`, the
 /// variable `IMDS_EMULATOR_KEY`), what it does, the shape of its value, its default (read from
 /// `Configuration()` wherever it is a value, so help and README cannot disagree with the code)
@@ -31,7 +29,7 @@ public struct Setting: Sendable {
     public var environmentName: String { Self.environmentName(for: key) }
 
     public static func environmentName(for key: String) -> String {
-        "IMDS_EMULATOR_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
+        "IMDS_EMULATOR_" + key.uppercased().replacingEvery("-", with: "_")
     }
 
     /// The help line: what it does, then its default.
@@ -118,17 +116,17 @@ public struct Setting: Sendable {
             c.sts.roleArn = arn
         }),
         Setting("external-id", "assume-role: ExternalId the role's trust policy asks for.", valueName: "id", default: nil, parse: { c, key, value throws(ConfigurationError) in
-            c.sts.externalId = try matching(key, value, #"^[A-Za-z0-9+=,.@:/_-]{2,1224}$"#, "2-1224 characters of letters, digits and +=,.@:/_-")
+            c.sts.externalId = try matching(key, value, .externalId, "2-1224 characters of letters, digits and +=,.@:/_-")
         }),
         Setting("session-name", "assume-role: RoleSessionName.", valueName: "name", default: { _ in "imds-emulator-HOST" }, parse: { c, key, value throws(ConfigurationError) in
-            c.sts.sessionName = try matching(key, value, #"^[A-Za-z0-9+=,.@_-]{2,64}$"#, "2-64 characters of letters, digits and +=,.@_-")
+            c.sts.sessionName = try matching(key, value, .sessionName, "2-64 characters of letters, digits and +=,.@_-")
         }),
         .span("duration", "assume-role: session length, 15m..12h; static: GetSessionToken length, 15m..36h.", \.sts.duration),
         Setting("sts-region", "Region of the STS endpoint.", valueName: "region", default: { _ in "the profile's region, else us-east-1" }, parse: { c, key, value throws(ConfigurationError) in
-            c.sts.region = try matching(key, value, #"^[a-z]{2}(-[a-z]+)+-[0-9]+$"#, "a region name such as us-east-1")
+            c.sts.region = try matching(key, value, .region, "a region name such as us-east-1")
         }),
         Setting("sts-endpoint", "STS URL, e.g. a VPC endpoint or moto.", valueName: "url", default: { _ in "https://sts.REGION.amazonaws.com/" }, parse: { c, key, value throws(ConfigurationError) in
-            let url = try matching(key, value, #"^https?://[^/?#\s]+(/[^\s]*)?$"#, "an https:// URL")
+            let url = try matching(key, value, .endpointURL, "an https:// URL")
             // The request carries a SigV4 signature over the source keys: plain HTTP only
             // where nobody can listen in, on this host (moto, LocalStack in tests).
             if url.hasPrefix("http://"), !Configuration.isLoopbackURL(url) {
@@ -137,16 +135,16 @@ public struct Setting: Sendable {
             c.sts.endpoint = url
         }),
         Setting("profile", "Profile of the shared config files holding the source keys (and possibly role_arn).", valueName: "name", default: nil, parse: { c, key, value throws(ConfigurationError) in
-            c.sts.profile = try matching(key, value, #"^[^\s\[\]]+$"#, "a profile name of the shared config files")
+            c.sts.profile = try matching(key, value, .profile, "a profile name of the shared config files")
         }),
         Setting("mfa-serial", "MFA device for AssumeRole / GetSessionToken.", valueName: "arn", default: nil, parse: { c, key, value throws(ConfigurationError) in
-            c.sts.mfaSerial = try matching(key, value, #"^[A-Za-z0-9+=/:,.@_-]{9,256}$"#, "an MFA device ARN or serial number")
+            c.sts.mfaSerial = try matching(key, value, .mfaSerial, "an MFA device ARN or serial number")
         }),
         Setting("mfa-command", "Shell command that prints the current MFA code.", valueName: "cmd", default: nil, parse: { c, key, value throws(ConfigurationError) in
-            c.sts.mfaCommand = try matching(key, value, #"^.*\S.*$"#, "a shell command that prints the MFA code")
+            c.sts.mfaCommand = try matching(key, value, .nonBlankLine, "a shell command that prints the MFA code")
         }),
         Setting("credential-process", "process: shell command printing credential_process JSON.", valueName: "cmd", default: nil, parse: { c, key, value throws(ConfigurationError) in
-            c.credentialProcess = try matching(key, value, #"^.*\S.*$"#, "a shell command that prints credential_process JSON")
+            c.credentialProcess = try matching(key, value, .nonBlankLine, "a shell command that prints credential_process JSON")
         }),
         .span("credential-process-timeout", "process: time the command may take; then its whole process group is killed.", \.credentialProcessTimeout, Seconds(1)...Seconds.minutes(10), valid: "1s..10m"),
         Setting("serve-long-term-keys", "static: serve the keys as they are instead of a GetSessionToken session.", valueName: nil, default: nil, parse: { c, key, value throws(ConfigurationError) in
@@ -159,7 +157,7 @@ public struct Setting: Sendable {
             c.adminListen = try address(key, value, example: 9255)
         }),
         Setting("admin-token-file", "Bearer token of the control API; created (mode 0600) if missing.", valueName: "file", default: nil, parse: { c, key, value throws(ConfigurationError) in
-            c.adminTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
+            c.adminTokenFile = try matching(key, value, .nonBlankLine, "a file path")
         }),
         Setting("require-host", "Refuse requests whose Host is not an address of the emulator.", valueName: "enabled|disabled", default: { _ in "enabled on each loopback listener, off on the others" }, parse: { c, key, value throws(ConfigurationError) in
             c.requireHost = try enabled(key, value)
@@ -169,7 +167,7 @@ public struct Setting: Sendable {
             if case .list(let l) = value { items = l } else { items = [value] }
             var hosts: [String] = []
             for item in items {
-                hosts.append(try matching(key, item, #"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$"#, "a host name or address, IPv6 in brackets"))
+                hosts.append(try matching(key, item, .hostName, "a host name or address, IPv6 in brackets"))
             }
             c.allowHosts += hosts
         }),
@@ -177,7 +175,7 @@ public struct Setting: Sendable {
             c.containerListen = try address(key, value, example: 9256)
         }),
         Setting("container-auth-token-file", "Authorization value the container endpoint requires; re-read when it changes.", valueName: "file", default: nil, parse: { c, key, value throws(ConfigurationError) in
-            c.containerAuthTokenFile = try matching(key, value, #"^.*\S.*$"#, "a file path")
+            c.containerAuthTokenFile = try matching(key, value, .nonBlankLine, "a file path")
         }),
         .whole("throttle-rps", "Requests per second per client before 429; 0 is off.", \.service.throttleRPS, 0...100_000, note: "(0 = off)"),
         Setting("extended-api", "Serve iam/security-credentials-extended/ with AccountId.", valueName: "enabled|disabled", default: { _ in "disabled, 404 as on most instances" }, parse: { c, key, value throws(ConfigurationError) in
@@ -195,10 +193,10 @@ public struct Setting: Sendable {
         .span("read-timeout", "Time allowed for a whole request to arrive.", \.limits.readTimeout, Seconds(0.01)...Seconds.hours(1), valid: "10ms..1h"),
         .span("write-timeout", "Stall allowed while an answer is sent.", \.limits.writeTimeout, Seconds(0.01)...Seconds.hours(1), valid: "10ms..1h"),
         Setting("identity-key", "PEM RSA key that signs the identity document (pkcs7, signature, rsa2048); with --identity-cert.", valueName: "file", default: { _ in "made at start, kept in --state-dir" }, parse: { c, key, value throws(ConfigurationError) in
-            c.identityKey = try matching(key, value, #"^.*\S.*$"#, "a file path")
+            c.identityKey = try matching(key, value, .nonBlankLine, "a file path")
         }),
         Setting("identity-cert", "PEM certificate of --identity-key, for verifiers.", valueName: "file", default: nil, parse: { c, key, value throws(ConfigurationError) in
-            c.identityCert = try matching(key, value, #"^.*\S.*$"#, "a file path")
+            c.identityCert = try matching(key, value, .nonBlankLine, "a file path")
         }),
         Setting("log-level", "Diagnostics on stderr: debug, info, warning, error.", valueName: "level", default: { c in c.logLevel }, parse: { c, key, value throws(ConfigurationError) in
             let text = try scalar(key, value)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The control API (docs/control-api.md): authenticated JSON routes that rotate, expire,
 /// fault, shift and inspect the running emulator. It answers through a callback because a
@@ -292,7 +292,7 @@ public final class ControlAPI: @unchecked Sendable {
 
     /// The request's JSON object (an empty body is `{}`), refusing fields not in `allowed`.
     private func body(_ request: Request, allowed: [String]) throws(ControlAPIError) -> JSONValue {
-        let text = String(decoding: request.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: request.body, as: UTF8.self).trimmingWhitespace()
         if text.isEmpty { return .object([]) }
         let value: JSONValue
         do {
@@ -322,7 +322,7 @@ public final class ControlAPI: @unchecked Sendable {
             // `=`, `=x` and `x=` are all possible; an empty name is simply ignored.
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard let name = kv.first, !name.isEmpty else { continue }
-            query[name] = kv.count > 1 ? (kv[1].removingPercentEncoding ?? kv[1]) : ""
+            query[name] = kv.count > 1 ? (PercentDecoding.decode(kv[1]) ?? kv[1]) : ""
         }
         return (String(target[..<q]), query)
     }

@@ -41,7 +41,7 @@ public enum SecretScrubber {
         let core = trimmed(word)
         if core.count >= 16, !isAccessKeyId(core), core.allSatisfy(isCredentialCharacter),
            core.contains(where: \.isNumber), core.contains(where: \.isLetter) {
-            return (word.replacingOccurrences(of: core, with: mark), false)
+            return (String(word[..<core.startIndex]) + mark + String(word[core.endIndex...]), false)
         }
         return (String(word), false)
     }

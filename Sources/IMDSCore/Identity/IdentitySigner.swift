@@ -1,6 +1,6 @@
 import _CryptoExtras
 import Crypto
-import Foundation
+import FoundationEssentials
 import SwiftASN1
 @_spi(CMS) import X509
 

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The facts of the emulated instance. The defaults describe one plausible, self-consistent
 /// instance (one account, one region, an AZ in that region, a private address whose host name
 /// follows EC2's naming), so tools that cross-check values (cloud-init, botocore deriving the
@@ -80,7 +78,7 @@ public struct InstanceMetadata: Sendable, Equatable {
     /// The private DNS name EC2 gives `ip` in this region.
     func privateName(_ ip: String) -> String {
         let domain = region == "us-east-1" ? "ec2.internal" : "\(region).compute.internal"
-        return "ip-" + ip.replacingOccurrences(of: ".", with: "-") + "." + domain
+        return "ip-" + ip.replacingEvery(".", with: "-") + "." + domain
     }
 
     public static func == (lhs: InstanceMetadata, rhs: InstanceMetadata) -> Bool {

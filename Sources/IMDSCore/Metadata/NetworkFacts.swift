@@ -55,7 +55,7 @@ extension InstanceMetadata {
     private func groupId(_ name: String) -> String { "sg-" + stableHex("sg/" + name, 17) }
 
     private func publicName(_ ip: String) -> String {
-        let name = "ec2-" + ip.replacingOccurrences(of: ".", with: "-")
+        let name = "ec2-" + ip.replacingEvery(".", with: "-")
         let zone = region == "us-east-1" ? "compute-1" : "\(region).compute"
         return "\(name).\(zone).\(RegionFacts.domain(region))"
     }

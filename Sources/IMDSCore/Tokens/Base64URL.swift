@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// URL-safe base64 with padding, the alphabet of real IMDSv2 tokens, written by hand over
 /// bytes: every IMDS request decodes a token and every token PUT encodes one, and going
