@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import IMDSCore
 
 /// Where one request goes, read once from its URL: TLS or not, the host to resolve and to

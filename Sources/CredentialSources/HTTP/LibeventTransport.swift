@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IMDSCore
 
 /// HTTPS to STS through libevent's bufferevent_openssl: OpenSSL checks the certificate and
