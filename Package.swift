@@ -17,7 +17,7 @@ let package = Package(
     targets: [
         .systemLibrary(
             name: "CLibevent",
-            pkgConfig: "libevent",
+            pkgConfig: "libevent_core",
             providers: [.apt(["libevent-dev"])]
         ),
         .systemLibrary(
@@ -45,7 +45,6 @@ let package = Package(
         ),
         .systemLibrary(
             name: "CLibeventOpenSSL",
-            pkgConfig: "libevent_openssl",
             providers: [.apt(["libevent-dev", "libssl-dev"])]
         ),
         .target(

@@ -12,21 +12,10 @@
 #include <stdio.h>
 #include <netdb.h>
 
+/* libevent's core only (libevent_core): the event loop, timers, signals and the listener.
+ * HTTP is read by http-parser; evhttp, in libevent_extra, is not used. */
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/listener.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/keyvalq_struct.h>
 #include <event2/util.h>
-
-/* The header list is a BSD TAILQ, whose macros Swift cannot import. */
-static inline struct evkeyval *imds_headers_first(struct evkeyvalq *headers) {
-    return headers->tqh_first;
-}
-
-static inline struct evkeyval *imds_headers_next(struct evkeyval *header) {
-    return header->next.tqe_next;
-}
 
 #endif

@@ -1,5 +1,5 @@
 import ArgumentParser
-import EventHTTP
+import CredentialSources
 import FoundationEssentials
 import IMDSCore
 
@@ -65,14 +65,18 @@ struct CheckCommand: ParsableCommand {
         return "ok: role \(role), access key \(keyId), expires \(expires) (in \(Seconds(left.value.rounded(.down))))"
     }
 
+    /// Through the same transport as STS (libevent, http-parser), plain http allowed: the
+    /// health check must work in the slim runtime image, which has no other HTTP stack.
     private func fetch(_ method: HTTPMethod, _ url: String, _ headers: [(String, String)], what: String) throws -> String {
-        let reply: HTTPClient.Reply
+        guard let parsed = URL(string: url) else { throw RuntimeFailure("\(what): \(url) is not a URL") }
+        let transport = LibeventTransport(timeout: Double(timeout), connectTimeout: Double(timeout), maxResponseBytes: 1 << 20)
+        let reply: (status: Int, body: [UInt8])
         do {
-            reply = try HTTPClient.send(method, url, headers: headers, timeout: timeout)
+            reply = try transport.send(method: method.rawValue, url: parsed, headers: headers, body: [])
         } catch {
-            throw RuntimeFailure("\(what): \(error.description)")
+            throw RuntimeFailure("\(what): \(error.message)")
         }
         guard reply.status == 200 else { throw RuntimeFailure("\(what): HTTP \(reply.status) from \(url)") }
-        return reply.body
+        return String(decoding: reply.body, as: UTF8.self)
     }
 }
