@@ -346,3 +346,13 @@ def test_binary_links_no_full_foundation():
     found = [line.strip() for line in r.stdout.splitlines()
              if any(name in line for name in FOUNDATION_LIBRARIES)]
     assert not found, f"the binary links full Foundation: {found}"
+
+
+def test_binary_serves_http_without_evhttp_or_libcurl():
+    """Issue 15: HTTP is libevent's core plus http-parser, STS goes through libevent_openssl;
+    neither libevent's full library (evhttp lives there) nor libcurl's tree is loaded."""
+    r = run_proc(["ldd", str(binary())], clean_env(Path("/nonexistent")), timeout=30)
+    assert r.returncode == 0, r.stderr
+    names = [line.split()[0] for line in r.stdout.splitlines() if line.strip()]
+    assert "libevent_core-2.1.so.7" in names and "libhttp_parser.so.2.9" in names, names
+    assert not [n for n in names if n.startswith(("libevent-2.1", "libevent_extra", "libcurl"))], names
