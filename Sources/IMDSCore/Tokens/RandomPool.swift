@@ -1,4 +1,4 @@
-import Crypto
+import Glibc
 import Synchronization
 
 /// A CSPRNG read in blocks: every token PUT needs a 7-byte nonce, and one getrandom(2) per
@@ -39,11 +39,23 @@ final class RandomPool: Sendable {
         }
     }
 
-    /// BoringSSL's generator (through swift-crypto), seeded from getrandom(2).
+    /// The kernel's CSPRNG through getentropy(3) (getrandom(2)), 256 bytes a call, the most
+    /// it gives at once. (swift-crypto's `SymmetricKey` fills itself eight bytes at a time
+    /// through the standard library's generator: 512 system calls per block, which made the
+    /// pool no cheaper than asking per token.)
     private static func refill(_ bytes: inout [UInt8]) {
-        let fresh = SymmetricKey(size: SymmetricKeySize(bitCount: bytes.count * 8))
-        fresh.withUnsafeBytes { source in
-            for i in bytes.indices { bytes[i] = source[i] }
+        bytes.withUnsafeMutableBytes { buffer in
+            var filled = 0
+            while filled < buffer.count {
+                let n = min(256, buffer.count - filled)
+                if getentropy(buffer.baseAddress.map { $0 + filled }, n) != 0 {
+                    // Only before the kernel's pool is ready, or on a kernel without the
+                    // call; the standard library's generator still gives secure bytes.
+                    var generator = SystemRandomNumberGenerator()
+                    for i in filled..<(filled + n) { buffer[i] = generator.next() }
+                }
+                filled += n
+            }
         }
     }
 }
