@@ -12,7 +12,7 @@ public struct ServerLimits: Sendable, Equatable {
 
     /// The cap the listener applies.
     public var perClientLimit: Int { maxConnectionsPerClient ?? max(1, maxConnections - maxConnections / 4) }
-    /// The request line and all header lines together (libevent's own limit: 400 past it).
+    /// The request line and all header lines together; 400 past it, while the request arrives.
     public var maxHeaderBytes = 8192
     public var maxHeaders = 64
     public var maxRequestLine = 4096
@@ -27,8 +27,8 @@ public struct ServerLimits: Sendable, Equatable {
 
     public init() {}
 
-    /// The answer for a request libevent accepted but that breaks a limit libevent cannot
-    /// check itself (header count, request-line length), or nil when it is within bounds.
+    /// The answer for a whole request that breaks a limit checked on the finished request
+    /// (header count, request-line length), or nil when it is within bounds.
     public func refusal(of request: Request) -> Response? {
         if request.headers.count > maxHeaders {
             return ErrorPage.response(431)
