@@ -82,6 +82,15 @@ final class Connection {
         watch(loop: loop, flags: Int16(EV_READ | EV_PERSIST), timeout: Double(left) / 1_000_000)
     }
 
+    /// The request is complete (or refused): whatever else the client sends is not read, and
+    /// the read deadline no longer applies while the answer is prepared (held, delayed, STS).
+    func stopReading() {
+        if let event, eventFlags & Int16(EV_READ) != 0 {
+            event_del(event)
+            eventFlags = 0
+        }
+    }
+
     /// Writes the head and the body in one call; true when all of it went out at once (the
     /// common case). Otherwise the rest is copied and goes when the socket drains, each pause
     /// at most `timeout`, and the server is told at the end.

@@ -115,8 +115,10 @@ public final class HTTPServer {
     func readable(_ connection: Connection) {
         switch connection.read(into: scratch) {
         case .request:
+            connection.stopReading()
             requestArrived(on: connection)
         case .refuse(let status):
+            connection.stopReading()
             finish(connection, partialRequest(on: connection), ErrorPage.response(HTTPStatus(status)))
         case .wait:
             connection.waitToRead(loop: loop, now: Monotonic.microseconds())

@@ -52,7 +52,7 @@ import IMDSCore
         }
         #expect(replies[0].hasPrefix("HTTP/1.1 414 URI Too Long"))
         #expect(replies[1].hasPrefix("HTTP/1.1 431 Request Header Fields Too Large"))
-        #expect(replies[2].hasPrefix("HTTP/1.1 413 "), "evhttp refuses the body itself, with its own phrase")
+        #expect(replies[2].hasPrefix("HTTP/1.1 413 "), "refused as soon as Content-Length says so")
     }
 
     @Test func oneConnectionPastTheLimitGets503AndTheOthersStay() throws {
@@ -82,6 +82,29 @@ import IMDSCore
         }
         #expect(replies[0].hasSuffix("late") && replies[1] == "true")
         #expect(replies[2].isEmpty, "closed without an answer")
+    }
+
+    /// A request that arrives in pieces has its connection watched until it is complete;
+    /// after that, bytes the client pipelines are not read as a second request, and the read
+    /// deadline does not cut off an answer that comes later.
+    @Test func aSlowRequestIsAnsweredOnceAndItsDeadlineEndsWithIt() throws {
+        var limits = ServerLimits()
+        limits.readTimeout = Seconds(0.3)
+        let answered = Counter()
+        let reply = try serving(limits: limits, { _ in
+            answered.increment()
+            var r = Response(status: 200, body: "once")
+            r.delay = 0.5
+            return r
+        }) { port, _ in
+            let fd = connect(port)
+            send(fd, "GET /slow HTTP/1.1\r\n")
+            usleep(100_000)
+            send(fd, "\r\nGET /again HTTP/1.1\r\n\r\n")
+            return receive(fd)
+        }
+        #expect(reply.hasPrefix("HTTP/1.1 200 OK") && reply.hasSuffix("once"), "\(reply)")
+        #expect(answered.value == 1)
     }
 
     @Test func heldRequestsAreAnsweredWhenReleasedOrWithTheirFallbackInTime() throws {
@@ -124,6 +147,13 @@ final class Flag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.wait(); defer { lock.signal() }; return value }
     func set() { lock.wait(); value = true; lock.signal() }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = DispatchSemaphore(value: 1)
+    private var count = 0
+    var value: Int { lock.wait(); defer { lock.signal() }; return count }
+    func increment() { lock.wait(); count += 1; lock.signal() }
 }
 
 func connect(_ port: Int) -> Int32 {
