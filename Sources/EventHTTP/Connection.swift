@@ -28,6 +28,8 @@ final class Connection {
     private var unsent: [UInt8] = []
     private var sentCount = 0
     private var continueSent = false
+    /// An answer too large for one write went on in the background (`HTTPServer.repliesInFlight`).
+    private(set) var answerInFlight = false
     /// Told when the socket is ready or its timeout runs out; it owns this connection.
     private unowned let server: HTTPServer
 
@@ -112,6 +114,7 @@ final class Connection {
             }
             unsent = Array(head) + Array(UnsafeRawBufferPointer(body))
             sentCount = max(0, n)
+            answerInFlight = true
             watch(loop: loop, flags: Int16(EV_WRITE | EV_PERSIST), timeout: timeout)
             return false
         }

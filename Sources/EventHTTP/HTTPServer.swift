@@ -132,12 +132,14 @@ public final class HTTPServer {
     }
 
     func written(_ connection: Connection) {
-        repliesInFlight -= 1
         close(connection)
     }
 
+    /// Also the end of an answer that went on in the background, all written or not (a
+    /// client that stopped reading and ran out the write timeout).
     private func close(_ connection: Connection) {
         guard !connection.isClosed else { return }
+        if connection.answerInFlight { repliesInFlight -= 1 }
         connection.close()
         gate.closed(connection.peer)
         if spareParsers.count < 64 {
@@ -205,9 +207,10 @@ public final class HTTPServer {
         // A close fault, or a client gone while its answer waited: the connection ends without one.
         let answered = !response.closeConnection && !connection.isClosed
         let head = request.method == .head
+        let now = clock.now()
         if let onAccess {
             onAccess(AccessRecord(
-                time: clock.now(), client: request.clientAddress, port: request.clientPort,
+                time: now, client: request.clientAddress, port: request.clientPort,
                 method: request.method == .other ? "OTHER" : request.method.rawValue, path: request.target,
                 status: answered ? response.status.code : 0, bytes: answered && !head ? response.body.utf8.count : 0,
                 durationMicroseconds: Int(Monotonic.microseconds() - connection.started),
@@ -218,7 +221,7 @@ public final class HTTPServer {
             return
         }
         if let hops = response.hopLimit { HopLimit.apply(connection.fd, hops, peer: connection.peer) }
-        let bytes = framing.head(of: response, now: clock.now(), http10: connection.parser.isHTTP10)
+        let bytes = framing.head(of: response, now: now, http10: connection.parser.isHTTP10)
         if connection.write(head: bytes, body: head ? "" : response.body, loop: loop, timeout: limits.writeTimeout.value) {
             close(connection)
         } else {
@@ -227,7 +230,7 @@ public final class HTTPServer {
     }
 
     /// A connection past a connection limit: a 503 written straight to the new socket, which
-    /// is then closed without a byte of it read, logged like any other answer.
+    /// is then closed, logged like any other answer.
     private func refuse(_ fd: Int32, peer: PeerAddress, because reason: String) {
         let response = ErrorPage.response(503)
         let now = clock.now()

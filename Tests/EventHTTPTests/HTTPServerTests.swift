@@ -107,6 +107,27 @@ import IMDSCore
         #expect(answered.value == 1)
     }
 
+    /// An answer larger than the socket takes goes on in the background and counts as in
+    /// flight (shutdown waits for it) until it is written, or until the client that stopped
+    /// reading runs out the write timeout.
+    @Test func anAnswerInFlightEndsWrittenOrTimedOut() throws {
+        var limits = ServerLimits()
+        limits.writeTimeout = Seconds(0.2)
+        let big = String(repeating: "a", count: 8 << 20)
+        let (read, remote) = try serving(limits: limits, { _ in Response(status: 200, body: big) }) { port, remote in
+            let read = exchange(port, "GET /all HTTP/1.1\r\n\r\n").utf8.count
+            let fd = connect(port)
+            var small: Int32 = 4096
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            send(fd, "GET /stalled HTTP/1.1\r\n\r\n")
+            usleep(700_000)  // read nothing while the write timeout runs out
+            close(fd)
+            return (read, remote)
+        }
+        #expect(read > 8 << 20)
+        #expect(remote.server.repliesInFlight == 0, "an answer given up on still counts as in flight")
+    }
+
     @Test func heldRequestsAreAnsweredWhenReleasedOrWithTheirFallbackInTime() throws {
         let published = Flag()
         let replies = try serving(holdLimit: 0.3, { _ in
