@@ -161,6 +161,11 @@ public final class IMDSService: @unchecked Sendable {
         tokens = TokenAuthority(key: newKey)
     }
 
+    /// A presented token's verdict now; tokens seen before are recognised without their HMAC.
+    func checkToken(_ token: String) -> TokenAuthority.Verdict {
+        tokens.checkRemembering(token, now: clock.now())
+    }
+
     /// True when a credential request would get a document now.
     public var canServeCredentials: Bool {
         // Through the optional, not a copy of the set: this runs on every credential request.

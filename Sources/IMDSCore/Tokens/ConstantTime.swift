@@ -11,4 +11,24 @@ public enum ConstantTime {
         }
         return diff == 0
     }
+
+    /// The same comparison eight bytes at a time, for the token cache's lookup on every
+    /// request (the generic one walks a byte at a time through an iterator). A `given` of the
+    /// wrong length is compared as `expected` against itself, then refused.
+    public static func equal(_ given: UnsafeRawBufferPointer, _ expected: UnsafeRawBufferPointer) -> Bool {
+        let sameLength = given.count == expected.count
+        let other = sameLength ? given : expected
+        var diff: UInt64 = 0
+        var i = 0
+        while i + 8 <= expected.count {
+            diff |= other.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                ^ expected.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < expected.count {
+            diff |= UInt64(other[i] ^ expected[i])
+            i += 1
+        }
+        return sameLength && diff == 0
+    }
 }

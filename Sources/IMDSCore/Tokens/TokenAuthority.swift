@@ -19,9 +19,10 @@ public struct TokenAuthority: Sendable {
     private static let tagLength = 24
     private static let signedLength = prefix.count + expiryLength + nonceLength
     private static let tokenLength = signedLength + tagLength
-    private static let encodedLength = (tokenLength + 2) / 3 * 4
+    static let encodedLength = (tokenLength + 2) / 3 * 4
 
     private let mac: PreparedHMAC
+    private var verified = VerifiedTokens()
 
     public init(key: [UInt8]) {
         self.mac = PreparedHMAC(key: key)
@@ -64,9 +65,25 @@ public struct TokenAuthority: Sendable {
     }
 
     public func check(_ token: String, now: Timestamp) -> Verdict {
-        guard token.utf8.count == Self.encodedLength, let expiryMillis = authenticExpiry(token) else {
-            return .invalid
+        var text = token
+        return Self.verdict(expiryMillis: text.withUTF8 { authenticExpiry($0) }, now: now)
+    }
+
+    /// `check`, remembering the tokens found authentic so that their next checks skip the
+    /// HMAC (`VerifiedTokens`); the answer is the same.
+    public mutating func checkRemembering(_ token: String, now: Timestamp) -> Verdict {
+        var text = token
+        let expiryMillis = text.withUTF8 { utf8 -> UInt64? in
+            if let known = verified.expiry(of: utf8) { return known }
+            guard let expiryMillis = authenticExpiry(utf8) else { return nil }
+            verified.remember(utf8, expiry: expiryMillis)
+            return expiryMillis
         }
+        return Self.verdict(expiryMillis: expiryMillis, now: now)
+    }
+
+    private static func verdict(expiryMillis: UInt64?, now: Timestamp) -> Verdict {
+        guard let expiryMillis else { return .invalid }
         let left = Double(expiryMillis) / 1000 - now.secondsSinceEpoch
         guard left > 0 else { return .expired }
         // No token lives longer than EC2 allows from now, whatever the clock said when it was
@@ -78,19 +95,17 @@ public struct TokenAuthority: Sendable {
 
     /// The expiry a token carries, when it is one of ours: well-formed, of this version, and
     /// with the tag this key gives it.
-    private func authenticExpiry(_ token: String) -> UInt64? {
-        var text = token
-        return text.withUTF8 { utf8 in
-            withUnsafeTemporaryAllocation(byteCount: Self.tokenLength, alignment: 1) { buffer -> UInt64? in
-                guard Base64URL.decode(utf8, into: buffer) else { return nil }
-                let bytes = UnsafeRawBufferPointer(buffer)
-                guard bytes.starts(with: Self.prefix), hasValidTag(bytes) else { return nil }
-                var expiryMillis: UInt64 = 0
-                for b in bytes[Self.prefix.count..<(Self.prefix.count + Self.expiryLength)] {
-                    expiryMillis = expiryMillis << 8 | UInt64(b)
-                }
-                return expiryMillis
+    private func authenticExpiry(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard utf8.count == Self.encodedLength else { return nil }
+        return withUnsafeTemporaryAllocation(byteCount: Self.tokenLength, alignment: 1) { buffer -> UInt64? in
+            guard Base64URL.decode(utf8, into: buffer) else { return nil }
+            let bytes = UnsafeRawBufferPointer(buffer)
+            guard bytes.starts(with: Self.prefix), hasValidTag(bytes) else { return nil }
+            var expiryMillis: UInt64 = 0
+            for b in bytes[Self.prefix.count..<(Self.prefix.count + Self.expiryLength)] {
+                expiryMillis = expiryMillis << 8 | UInt64(b)
             }
+            return expiryMillis
         }
     }
 
