@@ -124,11 +124,16 @@ final class Connection {
     func close() {
         guard !isClosed else { return }
         isClosed = true
+        // Closed first: closing takes the socket out of epoll's set by itself, so the
+        // EPOLL_CTL_DEL libevent then makes fails at once with EBADF, which it expects
+        // ("we closed the fd before we got around to calling epoll_dispatch"), instead of
+        // taking epoll's locks for a removal. No other thread registers sockets with this
+        // loop, so the number cannot have been reused in between.
+        Glibc.close(fd)
         if let event {
             event_free(event)
             self.event = nil
         }
-        Glibc.close(fd)
         unsent = []
     }
 

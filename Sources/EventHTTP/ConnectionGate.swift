@@ -19,19 +19,32 @@ struct ConnectionGate {
             refused += 1
             return "max-connections (\(limit)) reached"
         }
-        let clientOpen = openByClient[client, default: 0]
-        guard clientOpen < perClientLimit else {
+        // One hash and one probe, counting in place: this runs for every connection.
+        var admitted = true
+        openByClient[client, default: 0].increment(below: perClientLimit, admitted: &admitted)
+        guard admitted else {
             refused += 1
             return "max-connections-per-client (\(perClientLimit)) reached for \(client.text)"
         }
         open += 1
-        openByClient[client] = clientOpen + 1
         return nil
     }
 
     mutating func closed(_ client: PeerAddress) {
         open -= 1
-        let left = openByClient[client, default: 1] - 1
-        openByClient[client] = left > 0 ? left : nil
+        guard let slot = openByClient.index(forKey: client) else { return }
+        if openByClient.values[slot] > 1 {
+            openByClient.values[slot] -= 1
+        } else {
+            openByClient.remove(at: slot)
+        }
+    }
+}
+
+private extension Int {
+    /// Adds one unless that would reach `limit`.
+    mutating func increment(below limit: Int, admitted: inout Bool) {
+        admitted = self < limit
+        if admitted { self += 1 }
     }
 }

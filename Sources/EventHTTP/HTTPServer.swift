@@ -29,6 +29,8 @@ public final class HTTPServer {
     private var spareParsers: [RequestParser] = []
     /// Replies whose last byte has not been written yet.
     public private(set) var repliesInFlight = 0
+    /// The last client's address and its text (`text(of:)`).
+    private var lastPeer: (address: PeerAddress, text: String)?
     /// Requests held until credentials arrive (`--lazy`), oldest first.
     private var held: [HeldRequest] = []
     /// How long a request may be held: under the SDKs' one-second timeout.
@@ -115,16 +117,24 @@ public final class HTTPServer {
     func readable(_ connection: Connection) {
         switch connection.read(into: scratch) {
         case .request:
-            connection.stopReading()
             requestArrived(on: connection)
+            stopReading(connection)
         case .refuse(let status):
-            connection.stopReading()
             finish(connection, partialRequest(on: connection), ErrorPage.response(HTTPStatus(status)))
+            stopReading(connection)
         case .wait:
             connection.waitToRead(loop: loop, now: Monotonic.microseconds())
         case .gone:
             close(connection)
         }
+    }
+
+    /// After the request: whatever else the client sends is not read, and the read deadline
+    /// no longer applies while an answer is prepared (held, delayed, after STS). Nothing of
+    /// the loop ran since the request was read, so waiting until now misses nothing, and a
+    /// connection answered at once is already closed, its registration gone with the socket.
+    private func stopReading(_ connection: Connection) {
+        if !connection.isClosed { connection.stopReading() }
     }
 
     func timedOut(_ connection: Connection) {
@@ -175,7 +185,17 @@ public final class HTTPServer {
     }
 
     private func request(on connection: Connection) -> Request {
-        connection.parser.request(clientAddress: connection.peer.text, clientPort: connection.peer.port)
+        connection.parser.request(clientAddress: text(of: connection.peer), clientPort: connection.peer.port)
+    }
+
+    /// The address as text, formatted once for a run of connections from the same client
+    /// (nearly always the case: a sidecar's app, a host's processes on loopback).
+    private func text(of peer: PeerAddress) -> String {
+        // `==` takes an IPv4 client and its IPv4-mapped IPv6 form for one; their texts differ.
+        if let last = lastPeer, last.address == peer, last.address.isIPv6 == peer.isIPv6 { return last.text }
+        let text = peer.text
+        lastPeer = (peer, text)
+        return text
     }
 
     /// What is known of a request the adapter refuses before it is complete, for the log.

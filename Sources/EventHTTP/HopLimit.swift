@@ -9,6 +9,10 @@ enum HopLimit {
     /// The client's address family says which option the socket has, sparing a
     /// getsockname(2) on every token reply.
     static func apply(_ fd: Int32, _ hops: Int, peer: PeerAddress) {
+        // A loopback client (a sidecar's app sharing the network namespace, a process on the
+        // host) is reached without a router: no TTL can change whether the reply arrives, so
+        // the system call is spared on every token reply.
+        guard !peer.isLoopback else { return }
         var value = Int32(hops)
         let size = socklen_t(MemoryLayout<Int32>.size)
         if peer.isIPv6 {

@@ -36,6 +36,12 @@ struct PeerAddress: Hashable {
     /// An IPv4 client of a dual-stack IPv6 socket.
     var isIPv4Mapped: Bool { isIPv6 && high == 0 && low >> 32 == 0xffff }
 
+    /// 127.0.0.0/8, ::1, or ::ffff:127.x.y.z.
+    var isLoopback: Bool {
+        if high != 0 { return false }
+        return low >> 24 == 0xffff_7f || (isIPv6 && low == 1)
+    }
+
     static func == (a: PeerAddress, b: PeerAddress) -> Bool { a.high == b.high && a.low == b.low }
 
     func hash(into hasher: inout Hasher) {

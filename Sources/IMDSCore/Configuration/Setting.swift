@@ -33,7 +33,13 @@ public struct Setting: Sendable {
     }
 
     /// The help line: what it does, then its default.
-    public var helpText: String { help + (defaultValue.map { " (default: \($0))" } ?? "") }
+    public var helpText: String { helpText(defaults: Configuration()) }
+
+    /// The help line with the defaults read from `defaults`: help for every flag made from
+    /// one `Configuration()` rather than one each.
+    public func helpText(defaults: Configuration) -> String {
+        help + (defaultText.map { " (default: \($0(defaults)))" } ?? "")
+    }
 
     public static func named(_ key: String) -> Setting? { all.first { $0.key == key } }
 

@@ -24,7 +24,15 @@ public final class IMDSService: @unchecked Sendable {
     private(set) var tokens: TokenAuthority
     let startTime: Timestamp
     /// The tree of an instance with no event in effect; the events' trees are built on demand.
-    private(set) var tree: MetadataTree
+    /// Built when first asked for, not at each change before it: a start that also sets up
+    /// signing would otherwise build it twice before the first request.
+    var tree: MetadataTree {
+        if let builtTree { return builtTree }
+        let built = buildTree()
+        builtTree = built
+        return built
+    }
+    private var builtTree: MetadataTree?
     /// Spot, rebalance, maintenance and Auto Scaling events (the control API and the file).
     public private(set) var events = EventSchedule()
     /// Trees for the event visibilities clients have had (`EventSchedule.visibility`), so that
@@ -61,8 +69,6 @@ public final class IMDSService: @unchecked Sendable {
         self.tokens = TokenAuthority(key: tokenKey)
         self.startTime = clock.now().wholeSeconds
         self.startTimeHTTP = startTime.rfc1123
-        self.tree = MetadataTree.instance(settings.instance, role: settings.role, pendingTime: startTime,
-                                          extendedAPI: settings.extendedAPI)
         self.profile = InstanceProfile(accountId: settings.instance.accountId, name: settings.role,
                                        partition: RegionFacts.partition(settings.instance.region))
         self.throttle = Throttle(requestsPerSecond: settings.throttleRPS)
@@ -230,7 +236,7 @@ public final class IMDSService: @unchecked Sendable {
     }
 
     private func rebuildTrees() {
-        tree = buildTree()
+        builtTree = nil
         eventTrees = [:]
     }
 
