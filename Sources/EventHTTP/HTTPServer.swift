@@ -106,8 +106,13 @@ public final class HTTPServer {
             refuse(fd, peer: peer, because: reason)
             return
         }
-        let parser = spareParsers.popLast()
-            ?? RequestParser(maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes)
+        let parser: RequestParser
+        if let spare = spareParsers.popLast() {
+            spare.reset()
+            parser = spare
+        } else {
+            parser = RequestParser(maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes)
+        }
         let connection = Connection(server: self, fd: fd, peer: peer, started: started, readTimeout: readTimeout, parser: parser)
         // Held until `close`; libevent only has an unretained pointer to it.
         _ = Unmanaged.passRetained(connection)
@@ -152,10 +157,9 @@ public final class HTTPServer {
         if connection.answerInFlight { repliesInFlight -= 1 }
         connection.close()
         gate.closed(connection.peer)
-        if spareParsers.count < 64 {
-            connection.parser.reset()
-            spareParsers.append(connection.parser)
-        }
+        // Reset when taken, not here: the request may still be in use (the answer being
+        // finished), and emptying its parts now would copy them rather than reuse them.
+        if spareParsers.count < 64 { spareParsers.append(connection.parser) }
         Unmanaged.passUnretained(connection).release()
     }
 

@@ -32,7 +32,7 @@ struct RequestState {
     /// Empty again, keeping the capacity its buffers have grown to.
     mutating func reset() {
         target.removeAll(keepingCapacity: true)
-        headers = HTTPHeaders(capacity: 8)
+        headers.removeAll()
         body = []
         field.removeAll(keepingCapacity: true)
         value.removeAll(keepingCapacity: true)

@@ -14,6 +14,12 @@ public struct HTTPHeaders: Sendable, Sequence {
         fields.reserveCapacity(capacity)
     }
 
+    /// Empty again, keeping the room it had: a parser reused for the next connection does
+    /// not allocate its header array again.
+    public mutating func removeAll() {
+        fields.removeAll(keepingCapacity: true)
+    }
+
     public mutating func add(_ name: String, _ value: String) {
         fields.append((name, value))
     }
