@@ -12,10 +12,17 @@
 #include <stdio.h>
 #include <netdb.h>
 
-/* libevent's core only (libevent_core): the event loop, timers, signals and the listener.
+/* libevent's core only (libevent_core): the event loop, timers, signals and socket events.
  * HTTP is read by http-parser; evhttp, in libevent_extra, is not used. */
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <event2/util.h>
+
+/* accept4(2) is a GNU extension, declared by <sys/socket.h> only under _GNU_SOURCE, which
+ * this header must not define (see above); glibc has had it since 2.10. */
+extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+
+static inline int imds_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
+    return accept4(fd, address, length, flags);
+}
 
 #endif

@@ -84,6 +84,9 @@ final class Connection {
         watch(loop: loop, flags: Int16(EV_READ | EV_PERSIST), timeout: Double(left) / 1_000_000)
     }
 
+    /// Open and registered for the rest of its request.
+    var isWaitingToRead: Bool { !isClosed && eventFlags & Int16(EV_READ) != 0 }
+
     /// The request is complete (or refused): whatever else the client sends is not read, and
     /// the read deadline no longer applies while the answer is prepared (held, delayed, STS).
     func stopReading() {

@@ -29,6 +29,7 @@ public final class HTTPServer {
     private var spareParsers: [RequestParser] = []
     /// Replies whose last byte has not been written yet.
     public private(set) var repliesInFlight = 0
+    private var firstReads = FirstReadPolicy()
     /// The last client's address and its text (`text(of:)`).
     private var lastPeer: (address: PeerAddress, text: String)?
     /// Requests held until credentials arrive (`--lazy`), oldest first.
@@ -116,7 +117,12 @@ public final class HTTPServer {
         let connection = Connection(server: self, fd: fd, peer: peer, started: started, readTimeout: readTimeout, parser: parser)
         // Held until `close`; libevent only has an unretained pointer to it.
         _ = Unmanaged.passRetained(connection)
-        readable(connection)
+        if firstReads.readAtOnce() {
+            readable(connection)
+            firstReads.record(foundRequest: !connection.isWaitingToRead)
+        } else {
+            connection.waitToRead(loop: loop, now: started)
+        }
     }
 
     func readable(_ connection: Connection) {

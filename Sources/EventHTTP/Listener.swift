@@ -2,13 +2,20 @@ import CLibevent
 import Glibc
 import IMDSCore
 
-/// One listening socket on libevent's `evconnlistener`, which accepts with accept4(2) (the
-/// new socket non-blocking and close-on-exec in the same call) and hands each connection over
-/// with the client's address, so serving a request needs no other call to learn it.
+/// One listening socket, watched by a persistent read event on the loop. Each time the loop
+/// reports it readable, one connection is accepted with accept4(2) (the new socket
+/// non-blocking and close-on-exec in the same call, the client's address with it).
+///
+/// One, as nginx does by default, rather than until accept4 says there are no more as
+/// libevent's `evconnlistener` does: that last, empty accept4 was a system call for every
+/// connection of a client alone (an SDK asking now and then) and more than half a call per
+/// connection under load. Connections still waiting keep the socket readable, so the next
+/// pass of the loop takes the next one, beside whatever else became ready.
 final class Listener {
     typealias Accepted = (Int32, UnsafePointer<sockaddr>?) -> Void
 
-    private var listener: OpaquePointer?
+    private var fd: Int32 = -1
+    private var event: OpaquePointer?
     private let accepted: Accepted
     private let loop: EventLoop
     /// The address actually bound (port 0 becomes a real port).
@@ -27,20 +34,27 @@ final class Listener {
             throw EventError("cannot listen on \(address): \(String(cString: gai_strerror(status)))")
         }
         defer { freeaddrinfo(found) }
+        fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+                    | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw failure() }
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         // Backlog as nginx's default: bursts of new connections wait in the kernel, not refused.
-        let flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE
-        listener = evconnlistener_new_bind(loop.base, { _, fd, address, _, ctx in
-            guard let ctx else { return }
-            Unmanaged<Listener>.fromOpaque(ctx).takeUnretainedValue().accepted(fd, address)
-        }, Unmanaged.passUnretained(self).toOpaque(), flags, 511, first.pointee.ai_addr, Int32(first.pointee.ai_addrlen))
-        guard let listener else {
-            throw EventError("cannot listen on \(address): \(String(cString: strerror(errno)))")
+        guard bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0, Glibc.listen(fd, 511) == 0 else {
+            let error = failure()
+            Glibc.close(fd)
+            fd = -1
+            throw error
         }
-        evconnlistener_set_error_cb(listener) { listener, ctx in
+        event = event_new(loop.base, fd, Int16(EV_READ | EV_PERSIST), { _, _, ctx in
             guard let ctx else { return }
-            Unmanaged<Listener>.fromOpaque(ctx).takeUnretainedValue().acceptFailed()
+            Unmanaged<Listener>.fromOpaque(ctx).takeUnretainedValue().readable()
+        }, Unmanaged.passUnretained(self).toOpaque())
+        guard let event, event_add(event, nil) == 0 else {
+            close()
+            throw EventError("cannot listen on \(address): the event loop refused the socket")
         }
-        self.address = ListenAddress(host: address.host, port: SocketOptions.localPort(evconnlistener_get_fd(listener)) ?? address.port)
+        self.address = ListenAddress(host: address.host, port: SocketOptions.localPort(fd) ?? address.port)
     }
 
     deinit {
@@ -49,18 +63,43 @@ final class Listener {
 
     /// Stops accepting and closes the socket; accepted connections are not affected.
     func close() {
-        if let listener { evconnlistener_free(listener) }
-        listener = nil
+        if let event { event_free(event) }
+        event = nil
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    private func failure() -> EventError {
+        EventError("cannot listen on \(address): \(String(cString: strerror(errno)))")
+    }
+
+    private func readable() {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let connection = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { peer in
+                imds_accept4(fd, peer, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            }
+        }
+        guard connection >= 0 else {
+            // Gone before it was taken, or taken by nobody else: nothing to do. Anything
+            // else is most likely EMFILE.
+            if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED { acceptFailed() }
+            return
+        }
+        withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accepted(connection, $0) }
+        }
     }
 
     /// accept(2) failed with something other than "nothing to accept": out of descriptors
     /// (EMFILE) most likely. The socket stays readable, so rather than spin on it the listener
     /// pauses for a moment while connections close.
     private func acceptFailed() {
-        guard let listener else { return }
-        evconnlistener_disable(listener)
+        guard let event else { return }
+        event_del(event)
         loop.schedule(after: 0.1) { [weak self] in
-            if let listener = self?.listener { evconnlistener_enable(listener) }
+            if let event = self?.event { event_add(event, nil) }
         }
     }
 }
