@@ -22,21 +22,20 @@ final class Metrics {
     private var refusedReported = 0
 
     init() {
-        tokensIssued = registry.makeCounter(name: "imds_tokens_issued_total", help: "IMDSv2 session tokens issued")
-        rotations = registry.makeCounter(name: "imds_rotations_total", help: "Credential sets published")
-        refreshFailures = registry.makeCounter(name: "imds_source_refresh_failures_total", help: "Failed fetches from the credential source")
-        expirySeconds = registry.makeGauge(name: "imds_credentials_expiry_seconds", help: "Seconds until the current credential set expires")
-        openConnections = registry.makeGauge(name: "imds_connections_open", help: "Open connections to the IMDS listeners")
-        refusedConnections = registry.makeCounter(name: "imds_connections_refused_total", help: "Connections refused with 503 past max-connections")
-        droppedLogLines = registry.makeCounter(name: "imds_access_log_dropped_total", help: "Access-log lines dropped because the log's reader did not keep up")
+        tokensIssued = registry.makeCounter(descriptor: .named("imds_tokens_issued_total", "IMDSv2 session tokens issued"))
+        rotations = registry.makeCounter(descriptor: .named("imds_rotations_total", "Credential sets published"))
+        refreshFailures = registry.makeCounter(descriptor: .named("imds_source_refresh_failures_total", "Failed fetches from the credential source"))
+        expirySeconds = registry.makeGauge(descriptor: .named("imds_credentials_expiry_seconds", "Seconds until the current credential set expires"))
+        openConnections = registry.makeGauge(descriptor: .named("imds_connections_open", "Open connections to the IMDS listeners"))
+        refusedConnections = registry.makeCounter(descriptor: .named("imds_connections_refused_total", "Connections refused with 503 past max-connections"))
+        droppedLogLines = registry.makeCounter(descriptor: .named("imds_access_log_dropped_total", "Access-log lines dropped because the log's reader did not keep up"))
     }
 
     func record(_ record: AccessRecord) {
         guard let pathClass = record.annotation.pathClass else { return }
         let key = RequestKey(pathClass: pathClass, status: record.status)
         let counter = requests[key] ?? {
-            let c = registry.makeCounter(name: "imds_requests_total", labels: [("class", pathClass.rawValue), ("status", String(record.status))],
-                                         help: "IMDS requests by path class and status")
+            let c = registry.makeCounter(descriptor: .named("imds_requests_total", "IMDS requests by path class and status"), labels: [("class", pathClass.rawValue), ("status", String(record.status))])
             requests[key] = c
             return c
         }()
@@ -47,8 +46,7 @@ final class Metrics {
         if pathClass == .credentials && record.status == 200 && record.annotation.accessKeyId != nil {
             let family = ClientFamily(userAgent: record.userAgent)
             let fetch = fetches[family] ?? {
-                let c = registry.makeCounter(name: "imds_credential_fetches_total", labels: [("sdk", family.rawValue)],
-                                             help: "Credential documents served, by client family")
+                let c = registry.makeCounter(descriptor: .named("imds_credential_fetches_total", "Credential documents served, by client family"), labels: [("sdk", family.rawValue)])
                 fetches[family] = c
                 return c
             }()
@@ -71,5 +69,13 @@ final class Metrics {
             refusedReported = connections.refused
         }
         return registry.emitToString()
+    }
+}
+
+private extension MetricNameDescriptor {
+    /// A metric named in full, as the exposition shows it (`imds_tokens_issued_total`), not
+    /// assembled from namespace, name and unit.
+    static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 }

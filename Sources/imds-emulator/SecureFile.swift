@@ -66,7 +66,7 @@ enum SecureFile {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw ConfigurationError(key: key, "cannot write in \(directory): \(reason(errno))") }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        let temporary = String(cString: template)
+        let temporary = text(template)
         defer { unlink(temporary) }
         do {
             defer { close(fd) }
@@ -107,7 +107,7 @@ enum SecureFile {
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw ConfigurationError(key: key, "cannot make a directory in \(parent): \(reason(errno))")
         }
-        return String(cString: template)
+        return text(template)
     }
 
     /// A log to append to: never through a link; an existing regular file must be this
@@ -150,4 +150,9 @@ enum SecureFile {
     }
 
     private static func octal(_ mode: mode_t) -> String { "0" + String(mode, radix: 8) }
+
+    /// The path mkstemp(3) or mkdtemp(3) wrote into `template`, up to its NUL.
+    private static func text(_ template: [CChar]) -> String {
+        String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
