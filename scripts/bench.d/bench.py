@@ -447,7 +447,7 @@ def main():
         stripped = os.path.join(scratch, "imds-emulator")
         subprocess.run(["objcopy", "--strip-all", BIN, stripped], check=True)
         size = os.path.getsize(stripped) / 1e6
-    print(f"binary: {os.path.getsize(BIN) / 1e6:.1f} MB, stripped {size:.1f} MB")
+    print(f"binary: {os.path.relpath(BIN, ROOT)}, {os.path.getsize(BIN) / 1e6:.1f} MB, stripped {size:.1f} MB")
     summary.append(f"stripped {size:.1f} MB")
     idle = memory["idle_kib"] / 1024
     print(f"start to first served credentials: {memory['start_ms']:.1f} ms (median of 5)")
