@@ -127,16 +127,15 @@ final class Connection {
     func close() {
         guard !isClosed else { return }
         isClosed = true
-        // Closed first: closing takes the socket out of epoll's set by itself, so the
-        // EPOLL_CTL_DEL libevent then makes fails at once with EBADF, which it expects
-        // ("we closed the fd before we got around to calling epoll_dispatch"), instead of
-        // taking epoll's locks for a removal. No other thread registers sockets with this
-        // loop, so the number cannot have been reused in between.
-        Glibc.close(fd)
+        // The loop uses epoll's changelist, so the removal this queues is made at the next
+        // pass, after the close: it then fails (EBADF, or ENOENT when a socket accepted since
+        // has the number), or folds into that socket's own registration, which libevent
+        // retries as an ADD. libevent's epoll backend expects all three.
         if let event {
             event_free(event)
             self.event = nil
         }
+        Glibc.close(fd)
         unsent = []
     }
 

@@ -143,7 +143,7 @@ public final class HTTPServer {
     /// After the request: whatever else the client sends is not read, and the read deadline
     /// no longer applies while an answer is prepared (held, delayed, after STS). Nothing of
     /// the loop ran since the request was read, so waiting until now misses nothing, and a
-    /// connection answered at once is already closed, its registration gone with the socket.
+    /// connection answered at once is already closed, its event freed with it.
     private func stopReading(_ connection: Connection) {
         if !connection.isClosed { connection.stopReading() }
     }
