@@ -20,9 +20,7 @@ struct ConnectionGate {
             return "max-connections (\(limit)) reached"
         }
         // One hash and one probe, counting in place: this runs for every connection.
-        var admitted = true
-        openByClient[client, default: 0].increment(below: perClientLimit, admitted: &admitted)
-        guard admitted else {
+        guard Self.count(&openByClient[client, default: 0], below: perClientLimit) else {
             refused += 1
             return "max-connections-per-client (\(perClientLimit)) reached for \(client.text)"
         }
@@ -39,12 +37,11 @@ struct ConnectionGate {
             openByClient.remove(at: slot)
         }
     }
-}
 
-private extension Int {
-    /// Adds one unless that would reach `limit`.
-    mutating func increment(below limit: Int, admitted: inout Bool) {
-        admitted = self < limit
-        if admitted { self += 1 }
+    /// Adds one to `open` unless it has reached `limit`; true when it did.
+    private static func count(_ open: inout Int, below limit: Int) -> Bool {
+        guard open < limit else { return false }
+        open += 1
+        return true
     }
 }

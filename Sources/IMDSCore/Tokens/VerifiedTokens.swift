@@ -43,7 +43,7 @@ struct VerifiedTokens: Sendable {
         }
     }
 
-    /// Characters 46 to 51 of a token encode 36 bits of its tag (characters 22 to 53 hold
+    /// Characters 46 to 51 of a token encode 36 bits of its tag (characters 22 to 52 hold
     /// nothing else); a multiplicative hash folds them into a slot number.
     private static func slot(of token: UnsafeBufferPointer<UInt8>) -> Int {
         var h: UInt32 = 0
