@@ -174,6 +174,7 @@ final class Emulator: @unchecked Sendable {
             self.reload()
         }
         tick()
+        loop.schedule(after: StartupPages.delay) { [unowned self] in self.releaseStartupPages() }
         loop.run()
         controlToken?.removeTemporary()
         accessLog?.finish(within: 2)
@@ -214,6 +215,14 @@ final class Emulator: @unchecked Sendable {
                 "access_key_id": "\(set.accessKeyId)", "expiration": "\(set.expiration.iso8601)"])
         }
         loop.schedule(after: wait.value) { [unowned self] in self.tick() }
+    }
+
+    func releaseStartupPages() {
+        guard let release = StartupPages.release() else {
+            logger.debug("start-up pages kept: /proc/self/smaps cannot be read")
+            return
+        }
+        logger.debug("released the start-up pages of \(release.mappings) file mappings (\(release.residentKiB) KiB were resident)")
     }
 
     /// Counts and reports the access-log lines the writer had to drop since last asked.

@@ -175,3 +175,38 @@ def test_no_failed_or_mixed_document_across_100_rotations(control_emulator):
     assert sum(len(v) for v in seen.values()) == len(seen), "a key id came with two different documents"
     assert set(seen) <= published | {first}, "a key id that was never published"
     assert len(set(seen) & published) >= 50, "clients saw too few of the rotations"
+
+
+def rss_file_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssFile:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_start_up_pages_are_handed_back_and_what_serving_needs_comes_back(control_emulator):
+    """About a second after start, the pages of mapped files that only start-up touched are
+    handed back to the kernel (StartupPages): the resident file pages fall by megabytes, and
+    the server then answers exactly as before, faulting back in only what requests use."""
+    emu = control_emulator("--access-log", "off", "--log-level", "debug", admin=None)
+    port = emu.port
+    tok = token(port)
+    status, first = credentials(port, tok)
+    assert status == 200
+    before = rss_file_kib(emu.proc.pid)
+    assert "released the start-up pages" not in emu.stderr_text(), "read too late: the release came first"
+    deadline = time.monotonic() + 10
+    while "released the start-up pages" not in emu.stderr_text():
+        assert time.monotonic() < deadline, emu.stderr_text()[-2000:]
+        time.sleep(0.05)
+    released = rss_file_kib(emu.proc.pid)
+    assert before - released > 4096, (before, released)
+    for _ in range(100):
+        tok = token(port)
+        status, body = credentials(port, tok)
+        assert status == 200 and body == first
+    assert exchange(port, b"GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").startswith(b"HTTP/1.1 401")
+    assert emu.running
+    after = rss_file_kib(emu.proc.pid)
+    assert after < before, (before, released, after)

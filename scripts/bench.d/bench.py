@@ -270,10 +270,18 @@ def measure_memory_and_start(home, args):
     result = {"start_ms": statistics.median(starts)}
     try:
         token, _ = wait_credentials(port, time.monotonic() + 10)
+        env = dict(os.environ, TOKEN=token, CREDS_PATH=CREDS_PATH)
+        time.sleep(0.5)
+        result["start_kib"] = rss_kib(proc.pid)
+        # A second after it opens, the emulator hands back the pages only start-up touched
+        # (StartupPages). Idle RSS is read after that and after every workload has run for a
+        # second, so it holds what serving needs, like nginx's worker read after its rounds.
+        time.sleep(1.5)
+        for script in ("creds.lua", "token.lua", "sequence.lua"):
+            wrk(port, script, 1, args.connections, env)
         time.sleep(0.5)
         result["idle_kib"] = rss_kib(proc.pid)
         result["idle_anon_kib"] = anonymous_kib(proc.pid)
-        env = dict(os.environ, TOKEN=token, CREDS_PATH=CREDS_PATH)
         flooded = 0
         rounds = 0
         while flooded < args.flood and rounds < 20:
@@ -350,7 +358,6 @@ def main():
             token, doc = wait_credentials(port, time.monotonic() + 10)
             nport = free_port()
             nginx, nginx_worker = start_nginx(work, nport, token, doc)
-            nginx_memory = (rss_kib(nginx_worker), anonymous_kib(nginx_worker))
             env = dict(os.environ, TOKEN=token, CREDS_PATH=CREDS_PATH)
             servers = [("imds-emulator", port, emulator.pid), ("nginx", nport, nginx_worker)]
             workloads = [("credentials", "creds.lua"), ("token", "token.lua"), ("sequence", "sequence.lua")]
@@ -363,6 +370,9 @@ def main():
                         results.setdefault((name, server), []).append(r)
                         print(f"round {round_ + 1} {name:12} {server:14} {r['rps']:>10.0f} req/s  p50 {r['p50']:.3f} ms  "
                               f"p99 {r['p99']:.3f} ms  cpu {r['cpu_us']:.1f} us/req  errors {r['errors']}", flush=True)
+            # nginx's worker has now served every workload; its idle RSS is read here.
+            time.sleep(0.5)
+            nginx_memory = (rss_kib(nginx_worker), anonymous_kib(nginx_worker))
             # Latency where the server is not the bottleneck: half of nginx's full-load rate,
             # then the credentials load at that rate with a slowloris client holding connections.
             # Rounds alternate the servers as above; medians are reported.
@@ -452,7 +462,9 @@ def main():
     idle = memory["idle_kib"] / 1024
     print(f"start to first served credentials: {memory['start_ms']:.1f} ms (median of 5)")
     print(f"RSS idle: {idle:.1f} MiB, of which anonymous {memory['idle_anon_kib'] / 1024:.1f} MiB "
-          f"(nginx's worker: {nginx_memory[0] / 1024:.1f} MiB, anonymous {nginx_memory[1] / 1024:.1f} MiB)")
+          f"(nginx's worker: {nginx_memory[0] / 1024:.1f} MiB, anonymous {nginx_memory[1] / 1024:.1f} MiB), "
+          f"read after every workload ran; {memory['start_kib'] / 1024:.1f} MiB half a second after start, "
+          f"before the start-up pages are handed back")
     print(f"RSS after {memory['flood']} token PUTs: {memory['flood_kib'] / 1024:.1f} MiB "
           f"({(memory['flood_kib'] - memory['idle_kib']) / 1024:+.2f} MiB)")
     print(f"RSS with {memory['idle_conns']} idle connections: {memory['idle_conns_kib'] / 1024:.1f} MiB; "

@@ -1,0 +1,80 @@
+import Glibc
+
+/// Most of the pages a fresh process has resident were touched once, by start-up alone: the
+/// dynamic linker's pass over every library, swift-argument-parser's reflection over the
+/// options, YAML and configuration checks, the Swift runtime's scans of conformance records,
+/// and the kernel's fault-around mapping 64 KiB for every page touched. Serving a request
+/// needs about half of them. Once the server is up, the pages of files it maps are handed back
+/// with `MADV_PAGEOUT`, and the ones a request needs fault in again on their next use, so the
+/// process keeps what it works with rather than what it started with.
+///
+/// Only mappings of files that hold no private copy of a page are advised: those pages are
+/// clean copies of the file, so paging them out loses nothing and writes nothing, even where
+/// swap exists. Relocated data and everything the process allocated stay as they are. Pages
+/// that another process maps too (the C library, most often) the kernel leaves in place.
+enum StartupPages {
+    /// Long enough after the listeners open for a first client's requests to have been served
+    /// from the pages start-up left resident, short enough that an idle sidecar soon shrinks.
+    static let delay = 1.0
+
+    struct Release {
+        var mappings = 0
+        var residentKiB = 0
+    }
+
+    /// Advises every clean file mapping of this process and says how much was resident in
+    /// them; nil when `/proc/self/smaps` cannot be read.
+    static func release() -> Release? {
+        let fd = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let bytes = try? SecureFile.readAll(fd, "/proc/self/smaps", key: "smaps", limit: 16 << 20) else { return nil }
+        var release = Release()
+        for mapping in cleanFileMappings(String(decoding: bytes, as: UTF8.self)) {
+            guard let start = UnsafeMutableRawPointer(bitPattern: mapping.start) else { continue }
+            if madvise(start, Int(mapping.end - mapping.start), MADV_PAGEOUT) == 0 {
+                release.mappings += 1
+                release.residentKiB += mapping.residentKiB
+            }
+        }
+        return release
+    }
+
+    struct Mapping: Equatable {
+        var start: UInt
+        var end: UInt
+        var residentKiB: Int
+    }
+
+    /// The mappings of `smaps` that are backed by a file, not writable, and hold no anonymous
+    /// (private, modified) page.
+    static func cleanFileMappings(_ smaps: String) -> [Mapping] {
+        var found: [Mapping] = []
+        var current: Mapping?
+        var anonymous = 0
+        func finish() {
+            if let mapping = current, anonymous == 0, mapping.residentKiB > 0 { found.append(mapping) }
+            current = nil
+        }
+        for line in smaps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard let first = fields.first else { continue }
+            if first.hasSuffix(":") {
+                guard current != nil, fields.count >= 2, let kib = Int(fields[1]) else { continue }
+                if first == "Rss:" { current?.residentKiB = kib }
+                if first == "Anonymous:" { anonymous = kib }
+                continue
+            }
+            finish()
+            // start-end perms offset device inode path
+            let range = first.split(separator: "-")
+            guard fields.count >= 6, range.count == 2,
+                  let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16), end > start,
+                  !fields[1].contains("w"), fields[5].hasPrefix("/") else { continue }
+            current = Mapping(start: start, end: end, residentKiB: 0)
+            anonymous = 0
+        }
+        finish()
+        return found
+    }
+}
