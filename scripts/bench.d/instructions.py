@@ -67,6 +67,9 @@ def count(command, env, port, workloads, creds_path, n):
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError(f"{command[0]} did not start under valgrind")
                 time.sleep(0.2)
+        # The emulator hands back its start-up pages a second after it opens (StartupPages);
+        # that happens once, not per request, so counting starts after it.
+        time.sleep(2)
         put = requests_of("token", "", creds_path)[0]
         token = exchange(port, put).partition(b"\r\n\r\n")[2].decode()
         result = {}
