@@ -6,6 +6,11 @@ import IMDSCore
 /// `RequestParser` (nodejs/http-parser), `Request` values in and `Response` values out.
 /// Everything protocol-specific happens in the core; this file moves bytes, keeps the limits,
 /// adds the framing every IMDS response carries, and times the exchange for the access log.
+///
+/// The state touched on every connection is marked `@exclusivity(unchecked)`: only the loop's
+/// thread touches it, through calls that never reach back into the same property, so the
+/// runtime's check of overlapping access (about 100 instructions per access, several per
+/// request) finds nothing. The compiler's static check still applies.
 public final class HTTPServer {
     public typealias Handler = (Request) -> Response
     /// For handlers that answer later (a rotation waiting on STS); call the reply once.
@@ -19,21 +24,21 @@ public final class HTTPServer {
     private let clock: any WallClock
     private let limits: ServerLimits
     private let readTimeout: Int64
-    private var gate: ConnectionGate
+    @exclusivity(unchecked) private var gate: ConnectionGate
     private var listeners: [Listener] = []
-    private var framing: ResponseFraming
+    @exclusivity(unchecked) private var framing: ResponseFraming
     /// Every read of the loop lands here first; the parser keeps only what it needs.
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16384, alignment: 16)
     /// Parsers of closed connections, ready for new ones: most of a parser's allocations are
     /// made once, not per request.
-    private var spareParsers: [RequestParser] = []
+    @exclusivity(unchecked) private var spareParsers: [RequestParser] = []
     /// Replies whose last byte has not been written yet.
-    public private(set) var repliesInFlight = 0
-    private var firstReads = FirstReadPolicy()
+    @exclusivity(unchecked) public private(set) var repliesInFlight = 0
+    @exclusivity(unchecked) private var firstReads = FirstReadPolicy()
     /// The last client's address and its text (`text(of:)`).
-    private var lastPeer: (address: PeerAddress, text: String)?
+    @exclusivity(unchecked) private var lastPeer: (address: PeerAddress, text: String)?
     /// Requests held until credentials arrive (`--lazy`), oldest first.
-    private var held: [HeldRequest] = []
+    @exclusivity(unchecked) private var held: [HeldRequest] = []
     /// How long a request may be held: under the SDKs' one-second timeout.
     public var holdLimit = 0.9
 

@@ -4,6 +4,11 @@
 /// published, the settings, the fault rules) and nothing else; sockets, timers and files
 /// belong to the adapter and the executable. One instance is driven from one event loop, so
 /// it needs no locks.
+///
+/// The state every request touches is marked `@exclusivity(unchecked)`: it is only changed
+/// through calls that never reach back into the same property, so the runtime's check of
+/// overlapping access (about 100 instructions per access, a few per request) finds nothing.
+/// The compiler's static check still applies.
 public final class IMDSService: @unchecked Sendable {
     public private(set) var settings: ServiceSettings
     public private(set) var credentials: CredentialSet?
@@ -14,14 +19,14 @@ public final class IMDSService: @unchecked Sendable {
     /// Keep serving the current set after its `Expiration` (the control API's `expire`
     /// with `serve_expired`), to test SDK static stability.
     public private(set) var serveExpired = false
-    public var faults = FaultSet()
+    @exclusivity(unchecked) public var faults = FaultSet()
     /// Which `Host` values requests may carry when the listener gives no check of its own.
     public var hostCheck = HostCheck(enabled: false, hosts: [])
-    public private(set) var throttle = Throttle()
+    @exclusivity(unchecked) public private(set) var throttle = Throttle()
 
     let clock: any WallClock
     let random: RandomSource
-    private(set) var tokens: TokenAuthority
+    @exclusivity(unchecked) private(set) var tokens: TokenAuthority
     let startTime: Timestamp
     /// The tree of an instance with no event in effect; the events' trees are built on demand.
     /// Built when first asked for, not at each change before it: a start that also sets up
@@ -34,7 +39,7 @@ public final class IMDSService: @unchecked Sendable {
     }
     private var builtTree: MetadataTree?
     /// Spot, rebalance, maintenance and Auto Scaling events (the control API and the file).
-    public private(set) var events = EventSchedule()
+    @exclusivity(unchecked) public private(set) var events = EventSchedule()
     /// Trees for the event visibilities clients have had (`EventSchedule.visibility`), so that
     /// a request costs one lookup.
     private var eventTrees: [[String]: MetadataTree] = [:]
