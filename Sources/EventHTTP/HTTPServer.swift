@@ -19,6 +19,9 @@ public final class HTTPServer {
 
     private let loop: EventLoop
     private let handler: AsyncHandler
+    /// The same handler when it answers at once (IMDS, the container endpoint): called
+    /// directly, a request costs no reply closure (two allocations).
+    private var answerNow: Handler?
     /// Nil when no log, journal or metric wants access records: then none is built.
     private let onAccess: AccessHandler?
     private let clock: any WallClock
@@ -52,6 +55,7 @@ public final class HTTPServer {
                             handler: @escaping Handler, onAccess: AccessHandler?) throws(EventError) {
         try self.init(loop: loop, limits: limits, clock: clock, serverHeader: "EC2ws",
                       respond: { request, reply in reply(handler(request)) }, onAccess: onAccess)
+        answerNow = handler
     }
 
     /// `serverHeader` is `EC2ws` for IMDS, the emulator's own name for the control API.
@@ -182,20 +186,27 @@ public final class HTTPServer {
             finish(connection, request, refusal)
             return
         }
+        if let answerNow {
+            answer(connection, request, answerNow(request))
+            return
+        }
         // The connection stays open until the answer is written, so answering later (held,
         // delayed, after STS) is safe; a client that left meanwhile just gets nothing.
         handler(request) { [weak self] response in
-            guard let self else { return }
-            if response.holdForCredentials, self.holdLimit > 0 {
-                self.held.append(HeldRequest(connection: connection, request: request, fallback: response))
-                self.loop.schedule(after: self.holdLimit) { [weak self] in self?.expireHeld() }
-            } else if let delay = response.delay, delay > 0 {
-                var now = response
-                now.delay = nil
-                self.loop.schedule(after: delay) { [weak self] in self?.finish(connection, request, now) }
-            } else {
-                self.finish(connection, request, response)
-            }
+            self?.answer(connection, request, response)
+        }
+    }
+
+    private func answer(_ connection: Connection, _ request: Request, _ response: Response) {
+        if response.holdForCredentials, holdLimit > 0 {
+            held.append(HeldRequest(connection: connection, request: request, fallback: response))
+            loop.schedule(after: holdLimit) { [weak self] in self?.expireHeld() }
+        } else if let delay = response.delay, delay > 0 {
+            var now = response
+            now.delay = nil
+            loop.schedule(after: delay) { [weak self] in self?.finish(connection, request, now) }
+        } else {
+            finish(connection, request, response)
         }
     }
 
