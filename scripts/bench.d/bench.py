@@ -430,7 +430,7 @@ def main():
     def med_of(runs, key):
         return statistics.median(r[key] for r in runs)
 
-    print(f"at half of nginx's full-load rate (p99 target < 2 ms):")
+    print(f"at half of nginx's full-load rate (p99 target < 1 ms):")
     for name in ["credentials", "token", "sequence"]:
         for server in ["imds-emulator", "nginx"]:
             runs = half[(name, server)]
