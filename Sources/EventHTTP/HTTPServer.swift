@@ -35,6 +35,8 @@ public final class HTTPServer {
     /// Parsers of closed connections, ready for new ones: most of a parser's allocations are
     /// made once, not per request.
     @exclusivity(unchecked) private var spareParsers: [RequestParser] = []
+    /// Requests answered (or ended without an answer) since the listener opened.
+    @exclusivity(unchecked) public private(set) var requestsAnswered = 0
     /// Replies whose last byte has not been written yet.
     @exclusivity(unchecked) public private(set) var repliesInFlight = 0
     @exclusivity(unchecked) private var firstReads = FirstReadPolicy()
@@ -250,6 +252,7 @@ public final class HTTPServer {
     /// Logs the exchange, then writes the answer: a client that has read its answer finds
     /// the exchange in the access log already.
     private func finish(_ connection: Connection, _ request: Request, _ response: Response) {
+        requestsAnswered &+= 1
         // A close fault, or a client gone while its answer waited: the connection ends without one.
         let answered = !response.closeConnection && !connection.isClosed
         let head = request.method == .head

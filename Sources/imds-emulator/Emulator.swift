@@ -43,6 +43,8 @@ final class Emulator: @unchecked Sendable {
     var journal = Journal()
     let metrics = Metrics()
     var stopping = false
+    /// When the start-up pages are handed back; set once the listeners are open.
+    var startupPages: StartupPages.Schedule?
 
     init(configuration: Configuration, built: SourceFactory.Built, logger: Logger,
          reload: (() throws -> Configuration)? = nil) throws {
@@ -173,8 +175,8 @@ final class Emulator: @unchecked Sendable {
             self.reopenAccessLog()
             self.reload()
         }
+        startupPages = StartupPages.Schedule(opened: Monotonic.seconds())
         tick()
-        loop.schedule(after: StartupPages.delay) { [unowned self] in self.releaseStartupPages() }
         loop.run()
         controlToken?.removeTemporary()
         accessLog?.finish(within: 2)
@@ -210,6 +212,10 @@ final class Emulator: @unchecked Sendable {
         guard !stopping else { return }
         let wait = refresher.tick()
         noteDroppedLogLines()
+        let answered = servers.reduce(0) { $0 + $1.requestsAnswered } + (containerServer?.requestsAnswered ?? 0)
+        if startupPages?.isDue(now: Monotonic.seconds(), answered: answered) == true {
+            releaseStartupPages()
+        }
         if service.refreshIdentityCredentials(), let set = service.identityCredentialSet {
             logger.debug("published instance identity credentials", metadata: [
                 "access_key_id": "\(set.accessKeyId)", "expiration": "\(set.expiration.iso8601)"])

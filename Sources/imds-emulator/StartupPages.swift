@@ -2,20 +2,54 @@ import Glibc
 
 /// Most of the pages a fresh process has resident were touched once, by start-up alone: the
 /// dynamic linker's pass over every library, swift-argument-parser's reflection over the
-/// options, YAML and configuration checks, the Swift runtime's scans of conformance records,
-/// and the kernel's fault-around mapping 64 KiB for every page touched. Serving a request
-/// needs about half of them. Once the server is up, the pages of files it maps are handed back
-/// with `MADV_PAGEOUT`, and the ones a request needs fault in again on their next use, so the
-/// process keeps what it works with rather than what it started with.
+/// options, the configuration checks, the Swift runtime's scans of conformance records, and
+/// the kernel's fault-around mapping 64 KiB for every page touched. Serving a request needs
+/// about half of them. Once the server is up, the pages of files it maps are handed back with
+/// `MADV_PAGEOUT`, and the ones a request needs fault in again on their next use, so the
+/// process keeps what it works with rather than what it started with. `MADV_RANDOM` keeps
+/// those faults from reading the rest of the file around them back in.
 ///
 /// Only mappings of files that hold no private copy of a page are advised: those pages are
 /// clean copies of the file, so paging them out loses nothing and writes nothing, even where
 /// swap exists. Relocated data and everything the process allocated stay as they are. Pages
 /// that another process maps too (the C library, most often) the kernel leaves in place.
 enum StartupPages {
-    /// Long enough after the listeners open for a first client's requests to have been served
-    /// from the pages start-up left resident, short enough that an idle sidecar soon shrinks.
-    static let delay = 1.0
+    /// When to hand the pages back: a second after the listeners open, and once more a second
+    /// after the first request answered after that. A first request does one-time work of its
+    /// own (the metadata tree is built on first use, first-time runtime lookups), and a
+    /// sidecar's first client often comes after the first second.
+    struct Schedule {
+        static let delay = 1.0
+        private let opened: Double
+        private var releases = 0
+        private var answeredAtRelease = 0
+        private var firstAnsweredSeen: Double?
+
+        init(opened: Double) {
+            self.opened = opened
+        }
+
+        /// True when the pages are to be handed back now, given the time and the number of
+        /// requests answered so far.
+        mutating func isDue(now: Double, answered: Int) -> Bool {
+            switch releases {
+            case 0 where now - opened >= Self.delay:
+                releases = 1
+                answeredAtRelease = answered
+                return true
+            case 1:
+                guard let seen = firstAnsweredSeen else {
+                    if answered > answeredAtRelease { firstAnsweredSeen = now }
+                    return false
+                }
+                guard now - seen >= Self.delay else { return false }
+                releases = 2
+                return true
+            default:
+                return false
+            }
+        }
+    }
 
     struct Release {
         var mappings = 0
@@ -32,7 +66,9 @@ enum StartupPages {
         var release = Release()
         for mapping in cleanFileMappings(bytes) {
             guard let start = UnsafeMutableRawPointer(bitPattern: mapping.start) else { continue }
-            if madvise(start, Int(mapping.end - mapping.start), MADV_PAGEOUT) == 0 {
+            let length = Int(mapping.end - mapping.start)
+            _ = madvise(start, length, MADV_RANDOM)
+            if madvise(start, length, MADV_PAGEOUT) == 0 {
                 release.mappings += 1
                 release.residentKiB += mapping.residentKiB
             }

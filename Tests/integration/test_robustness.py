@@ -185,28 +185,47 @@ def rss_file_kib(pid: int) -> int:
     return 0
 
 
+def releases(emu) -> int:
+    return emu.stderr_text().count("released the start-up pages")
+
+
+def wait_releases(emu, count: int) -> None:
+    deadline = time.monotonic() + 10
+    while releases(emu) < count:
+        assert time.monotonic() < deadline, emu.stderr_text()[-2000:]
+        time.sleep(0.05)
+
+
 def test_start_up_pages_are_handed_back_and_what_serving_needs_comes_back(control_emulator):
     """About a second after start, the pages of mapped files that only start-up touched are
     handed back to the kernel (StartupPages): the resident file pages fall by megabytes, and
-    the server then answers exactly as before, faulting back in only what requests use."""
+    the server then answers exactly as before, faulting back in only what requests use. The
+    first request after that does one-time work of its own; a second after it, the pages are
+    handed back once more, and only then: an emulator nobody asks keeps still."""
     emu = control_emulator("--access-log", "off", "--log-level", "debug", admin=None)
     port = emu.port
     tok = token(port)
     status, first = credentials(port, tok)
     assert status == 200
     before = rss_file_kib(emu.proc.pid)
-    assert "released the start-up pages" not in emu.stderr_text(), "read too late: the release came first"
-    deadline = time.monotonic() + 10
-    while "released the start-up pages" not in emu.stderr_text():
-        assert time.monotonic() < deadline, emu.stderr_text()[-2000:]
-        time.sleep(0.05)
+    assert releases(emu) == 0, "read too late: the release came first"
+    wait_releases(emu, 1)
     released = rss_file_kib(emu.proc.pid)
     assert before - released > 4096, (before, released)
+    time.sleep(2.5)
+    assert releases(emu) == 1, "handed back again with no request since"
+    for _ in range(100):
+        tok = token(port)
+        status, body = credentials(port, tok)
+        assert status == 200 and body == first
+    wait_releases(emu, 2)
     for _ in range(100):
         tok = token(port)
         status, body = credentials(port, tok)
         assert status == 200 and body == first
     assert exchange(port, b"GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").startswith(b"HTTP/1.1 401")
+    time.sleep(2.5)
+    assert releases(emu) == 2, "the pages are handed back twice at most"
     assert emu.running
     after = rss_file_kib(emu.proc.pid)
     assert after < before, (before, released, after)

@@ -273,13 +273,16 @@ def measure_memory_and_start(home, args):
         env = dict(os.environ, TOKEN=token, CREDS_PATH=CREDS_PATH)
         time.sleep(0.5)
         result["start_kib"] = rss_kib(proc.pid)
-        # A second after it opens, the emulator hands back the pages only start-up touched
-        # (StartupPages). Idle RSS is read after that and after every workload has run for a
-        # second, so it holds what serving needs, like nginx's worker read after its rounds.
-        time.sleep(1.5)
-        for script in ("creds.lua", "token.lua", "sequence.lua"):
-            wrk(port, script, 1, args.connections, env)
-        time.sleep(0.5)
+        # A second or two after it opens, the emulator hands back the pages only start-up
+        # touched, and again a second or two after the first request that follows
+        # (StartupPages). Idle RSS is read after both and after every workload has run for a
+        # second since, so it holds what serving needs, like nginx's worker read after its
+        # rounds.
+        time.sleep(2.5)
+        for _ in range(2):
+            for script in ("creds.lua", "token.lua", "sequence.lua"):
+                wrk(port, script, 1, args.connections, env)
+            time.sleep(2.5)
         result["idle_kib"] = rss_kib(proc.pid)
         result["idle_anon_kib"] = anonymous_kib(proc.pid)
         flooded = 0

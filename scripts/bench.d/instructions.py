@@ -67,11 +67,13 @@ def count(command, env, port, workloads, creds_path, n):
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError(f"{command[0]} did not start under valgrind")
                 time.sleep(0.2)
-        # The emulator hands back its start-up pages a second after it opens (StartupPages);
-        # that happens once, not per request, so counting starts after it.
-        time.sleep(2)
+        # The emulator hands back its start-up pages a second or two after it opens, and again
+        # a second or two after the first request that follows (StartupPages). Neither is
+        # per-request work, so counting starts after both.
+        time.sleep(2.5)
         put = requests_of("token", "", creds_path)[0]
         token = exchange(port, put).partition(b"\r\n\r\n")[2].decode()
+        time.sleep(3)
         result = {}
         for workload in workloads:
             sequence = requests_of(workload, token, creds_path)
