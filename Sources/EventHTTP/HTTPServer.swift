@@ -43,7 +43,7 @@ public final class HTTPServer {
     /// The last client's address and its text (`text(of:)`).
     @exclusivity(unchecked) private var lastPeer: (address: PeerAddress, text: String)?
     /// Requests held until credentials arrive (`--lazy`), oldest first.
-    @exclusivity(unchecked) private var held: [HeldRequest] = []
+    private var held: [HeldRequest] = []
     /// How long a request may be held: under the SDKs' one-second timeout.
     public var holdLimit = 0.9
 

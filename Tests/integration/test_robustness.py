@@ -40,10 +40,11 @@ def status_of(answer: bytes) -> int:
     return int(line[1]) if len(line) >= 2 and line[1].isdigit() else 0
 
 
-def rss_kib(pid: int) -> int:
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """A resident-memory line of /proc/PID/status: all of it (VmRSS) or one part (RssFile)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -177,14 +178,6 @@ def test_no_failed_or_mixed_document_across_100_rotations(control_emulator):
     assert len(set(seen) & published) >= 50, "clients saw too few of the rotations"
 
 
-def rss_file_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("RssFile:"):
-                return int(line.split()[1])
-    return 0
-
-
 def releases(emu) -> int:
     return emu.stderr_text().count("released the start-up pages")
 
@@ -207,10 +200,10 @@ def test_start_up_pages_are_handed_back_and_what_serving_needs_comes_back(contro
     tok = token(port)
     status, first = credentials(port, tok)
     assert status == 200
-    before = rss_file_kib(emu.proc.pid)
+    before = rss_kib(emu.proc.pid, "RssFile")
     assert releases(emu) == 0, "read too late: the release came first"
     wait_releases(emu, 1)
-    released = rss_file_kib(emu.proc.pid)
+    released = rss_kib(emu.proc.pid, "RssFile")
     assert before - released > 4096, (before, released)
     time.sleep(2.5)
     assert releases(emu) == 1, "handed back again with no request since"
@@ -227,5 +220,5 @@ def test_start_up_pages_are_handed_back_and_what_serving_needs_comes_back(contro
     time.sleep(2.5)
     assert releases(emu) == 2, "the pages are handed back twice at most"
     assert emu.running
-    after = rss_file_kib(emu.proc.pid)
+    after = rss_kib(emu.proc.pid, "RssFile")
     assert after < before, (before, released, after)
