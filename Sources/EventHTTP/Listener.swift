@@ -82,8 +82,8 @@ final class Listener {
             }
         }
         guard connection >= 0 else {
-            // Gone before it was taken, or taken by nobody else: nothing to do. Anything
-            // else is most likely EMFILE.
+            // Nothing waiting (the client gave up before it was taken), or a signal: nothing
+            // to do. Anything else is most likely EMFILE.
             if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED { acceptFailed() }
             return
         }

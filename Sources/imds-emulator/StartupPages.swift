@@ -76,7 +76,7 @@ enum StartupPages {
         return release
     }
 
-    struct Mapping: Equatable {
+    struct Mapping {
         var start: UInt
         var end: UInt
         var residentKiB: Int

@@ -32,11 +32,8 @@ public struct Setting: Sendable {
         "IMDS_EMULATOR_" + key.uppercased().replacingEvery("-", with: "_")
     }
 
-    /// The help line: what it does, then its default.
-    public var helpText: String { helpText(defaults: Configuration()) }
-
-    /// The help line with the defaults read from `defaults`: help for every flag made from
-    /// one `Configuration()` rather than one each.
+    /// The help line, what it does then its default, with the defaults read from `defaults`:
+    /// help for every flag made from one `Configuration()` rather than one each.
     public func helpText(defaults: Configuration) -> String {
         help + (defaultText.map { " (default: \($0(defaults)))" } ?? "")
     }
