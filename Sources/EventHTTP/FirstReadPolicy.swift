@@ -3,8 +3,9 @@
 /// A client on its own (an SDK asking now and then) has its request on the socket by the time
 /// the connection is accepted, and reading at once serves it without registering the socket
 /// with epoll at all. Under load, connections are accepted as soon as their handshake ends,
-/// before their clients get to send, and reading at once only comes back empty (EAGAIN): a
-/// wasted system call per connection, on top of the registration it then needs anyway. So
+/// before their clients get to send (until `DeferAcceptPolicy` has the kernel hold them for
+/// their requests), and reading at once only comes back empty (EAGAIN): a wasted system call
+/// per connection, on top of the registration it then needs anyway. So
 /// connections are read at once while that mostly finds a request, and registered first while
 /// it mostly finds nothing; one in eight is still tried at once, to notice the load falling.
 struct FirstReadPolicy {

@@ -81,8 +81,8 @@ public final class HTTPServer {
     /// Binds one address and returns the one actually bound (port 0 becomes a real port).
     @discardableResult
     public func listen(_ address: ListenAddress) throws(EventError) -> ListenAddress {
-        let listener = try Listener(loop: loop, address: address) { [unowned self] fd, address in
-            self.accepted(fd, from: address)
+        let listener = try Listener(loop: loop, address: address) { [unowned self] fd, address, now in
+            self.accepted(fd, from: address, at: now)
         }
         listeners.append(listener)
         return listener.address
@@ -111,8 +111,7 @@ public final class HTTPServer {
 
     // MARK: - Connections
 
-    private func accepted(_ fd: Int32, from address: UnsafePointer<sockaddr>?) {
-        let started = Monotonic.microseconds()
+    private func accepted(_ fd: Int32, from address: UnsafePointer<sockaddr>?, at started: Int64) {
         let peer = PeerAddress(address)
         if let reason = gate.admit(peer) {
             refuse(fd, peer: peer, because: reason)

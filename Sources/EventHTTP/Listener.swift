@@ -11,13 +11,20 @@ import IMDSCore
 /// connection of a client alone (an SDK asking now and then) and more than half a call per
 /// connection under load. Connections still waiting keep the socket readable, so the next
 /// pass of the loop takes the next one, beside whatever else became ready.
+///
+/// While connections arrive faster than any SDK makes them, the kernel holds each until its
+/// request is there (`DeferAcceptPolicy`).
 final class Listener {
-    typealias Accepted = (Int32, UnsafePointer<sockaddr>?) -> Void
+    /// The new socket, the client's address, and when it was accepted (monotonic microseconds).
+    typealias Accepted = (Int32, UnsafePointer<sockaddr>?, Int64) -> Void
 
     private var fd: Int32 = -1
     private var event: OpaquePointer?
     private let accepted: Accepted
     private let loop: EventLoop
+    private var deferAccept = DeferAcceptPolicy()
+    /// Whether the timer that ends deferral is set (one at a time).
+    private var deferralCheckSet = false
     /// The address actually bound (port 0 becomes a real port).
     private(set) var address: ListenAddress
 
@@ -87,8 +94,36 @@ final class Listener {
             if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED { acceptFailed() }
             return
         }
+        let now = Monotonic.microseconds()
+        if let deferring = deferAccept.accepted(at: now) { setDeferral(deferring) }
         withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accepted(connection, $0) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accepted(connection, $0, now) }
+        }
+    }
+
+    /// Turns the kernel's deferral on or off for connections not yet accepted. While it is on,
+    /// the rate is looked at every second even when nothing arrives, so that it ends soon
+    /// after the load does rather than with the next (possibly silent) connection.
+    private func setDeferral(_ on: Bool) {
+        guard fd >= 0 else { return }
+        // One second: the kernel's first SYN-ACK retransmission, after which a silent
+        // connection is accepted anyway.
+        var seconds: Int32 = on ? 1 : 0
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_DEFER_ACCEPT, &seconds, socklen_t(MemoryLayout<Int32>.size))
+        if on && !deferralCheckSet { checkDeferralLater() }
+    }
+
+    private func checkDeferralLater() {
+        deferralCheckSet = true
+        loop.schedule(after: Double(DeferAcceptPolicy.window) / 1_000_000) { [weak self] in
+            guard let self else { return }
+            self.deferralCheckSet = false
+            guard self.fd >= 0, self.deferAccept.deferring else { return }
+            if self.deferAccept.evaluate(at: Monotonic.microseconds()) == false {
+                self.setDeferral(false)
+            } else {
+                self.checkDeferralLater()
+            }
         }
     }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 import time
 
 import imds_helpers
@@ -201,3 +202,59 @@ def test_read_timeout_bounds_the_whole_request_not_just_silences(control_emulato
     assert closed_after is not None, "the trickling client was never closed"
     assert 0.8 < closed_after < 2.5, closed_after
     assert credentials(port, token(port))[0] == 200
+
+
+def open_connections(emu) -> int:
+    return int(float(re.search(r"^imds_connections_open (\S+)$", emu.api("GET", "/metrics").text, re.M).group(1)))
+
+
+def test_under_load_a_silent_connection_is_the_kernels_until_it_speaks_or_a_second_passes(control_emulator):
+    """While connections arrive faster than any SDK makes them (1000 a second), the listener
+    has the kernel hold each new one until its request arrives (TCP_DEFER_ACCEPT,
+    DeferAcceptPolicy): a connection with a request is answered at once, a silent one is
+    handed over about a second later. A couple of seconds after the load stops, a silent
+    connection counts at once again, which the connection-limit tests above rely on."""
+    emu = control_emulator("--access-log", "off")
+    port = emu.port
+    tok = token(port)
+    put = b"PUT /latest/api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n"
+    seconds = 2.0
+    until = time.monotonic() + seconds
+    made, failed = [], []
+
+    def load():
+        n = 0
+        while time.monotonic() < until:
+            if status_of(exchange(port, put)) != 200:
+                failed.append(n)
+            n += 1
+        made.append(n)
+
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rate = sum(made) / seconds
+    assert not failed
+    assert rate > 1300, f"the test made only {rate:.0f} connections a second, too few to turn deferral on"
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        t0 = time.monotonic()
+        time.sleep(0.3)
+        assert open_connections(emu) == 0, "a silent connection was accepted at once under load"
+        # Meanwhile a client with a request is served as usual.
+        assert credentials(port, tok)[0] == 200
+        while open_connections(emu) == 0:
+            assert time.monotonic() - t0 < 4, "the kernel never handed the silent connection over"
+            time.sleep(0.05)
+        held_back = time.monotonic() - t0
+    assert 0.5 < held_back < 4, held_back
+
+    wait_for_no_open_connections(emu)
+    time.sleep(2.5)  # the load is long gone: deferral is off again
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        deadline = time.monotonic() + 1
+        while open_connections(emu) == 0:
+            assert time.monotonic() < deadline, "a silent connection was still held back after the load"
+            time.sleep(0.05)
