@@ -29,6 +29,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.environ.get("IMDS_EMULATOR_BIN", os.path.join(ROOT, ".build", "release", "imds-emulator"))
 ROLE = "imds-emulator"
+# " deferred" with --nginx-deferred: nginx's listen with TCP_DEFER_ACCEPT, which the emulator
+# turns on by itself under load.
+NGINX_LISTEN_OPTIONS = ""
 CREDS_PATH = "/latest/meta-data/iam/security-credentials/" + ROLE
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -212,7 +215,8 @@ def nginx_conf(work, port, token, doc):
         f.write(doc)
     os.chmod(os.path.join(work, "www", "creds.json"), 0o644)
     conf = open(os.path.join(HERE, "nginx.conf.in")).read()
-    for key, value in {"@DIR@": work, "@PORT@": str(port), "@TOKEN@": token, "@ROLE@": ROLE}.items():
+    for key, value in {"@DIR@": work, "@PORT@": str(port), "@LISTEN_OPTIONS@": NGINX_LISTEN_OPTIONS,
+                       "@TOKEN@": token, "@ROLE@": ROLE}.items():
         conf = conf.replace(key, value)
     path = os.path.join(work, f"nginx-{port}.conf")
     with open(path, "w") as f:
@@ -352,7 +356,11 @@ def main():
     parser.add_argument("--slowloris", type=int, default=1000, help="half-open connections of the slowloris run")
     parser.add_argument("--instructions", type=int, default=2000,
                         help="requests per workload counted by callgrind (default 2000; 0 skips it)")
+    parser.add_argument("--nginx-deferred", action="store_true",
+                        help="run nginx with `listen ... deferred` (TCP_DEFER_ACCEPT all the time)")
     args = parser.parse_args()
+    global NGINX_LISTEN_OPTIONS
+    NGINX_LISTEN_OPTIONS = " deferred" if args.nginx_deferred else ""
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(hard, max(soft, args.idle + args.slowloris + 1024))
@@ -429,6 +437,8 @@ def main():
         return statistics.median(r[key] for r in results[(name, server)])
 
     print()
+    if args.nginx_deferred:
+        print("nginx listens with `deferred` (TCP_DEFER_ACCEPT all the time)")
     print(f"{'workload':12} {'server':14} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>11} {'errors':>7}")
     summary = []
     for name in ["credentials", "token", "sequence"]:
