@@ -11,10 +11,12 @@
 /// (about a second: the kernel's first SYN-ACK retransmission), so it counts against the
 /// connection limits that much later. A client on its own, and every test of those limits,
 /// opens far fewer connections than the threshold, so deferral is only on while connections
-/// arrive at a rate no SDK makes, and off again once the rate falls.
+/// arrive at a rate no SDK makes (1000 within a second), and off again once the rate falls.
 struct DeferAcceptPolicy {
-    /// Connections per second that turn deferral on, and the rate below which it goes off.
-    static let onRate = 1000.0
+    /// Connections within one window that turn deferral on as soon as the last of them is
+    /// accepted (a load test reaches it in a few dozen milliseconds), and the rate per second
+    /// of a whole window below which it goes off.
+    static let onCount = 1000
     static let offRate = 100.0
     /// How long a window of counting lasts, in microseconds.
     static let window: Int64 = 1_000_000
@@ -26,13 +28,18 @@ struct DeferAcceptPolicy {
     /// Counts a connection accepted at `now` (monotonic microseconds). Returns the new
     /// setting when it changes, nil when it stays.
     mutating func accepted(at now: Int64) -> Bool? {
-        guard let start = windowStart else {
+        guard windowStart != nil else {
             windowStart = now
             count = 1
             return nil
         }
         count += 1
-        return evaluate(at: now)
+        if let change = evaluate(at: now) { return change }
+        if !deferring, count >= Self.onCount {
+            deferring = true
+            return true
+        }
+        return nil
     }
 
     /// Once the window has lasted its second, ends it at `now` and decides from its rate;
@@ -45,7 +52,7 @@ struct DeferAcceptPolicy {
         let rate = Double(count) * 1_000_000 / Double(now - start)
         windowStart = now
         count = 0
-        if !deferring, rate >= Self.onRate {
+        if !deferring, rate >= Double(Self.onCount) * 1_000_000 / Double(Self.window) {
             deferring = true
             return true
         }

@@ -23,15 +23,28 @@ import Testing
         #expect(!policy.deferring)
     }
 
+    @Test func aBurstOfFewerThanAThousandNeverDefers() {
+        var policy = DeferAcceptPolicy()
+        // As the connection-limit tests open theirs: all at once, then nothing for a while.
+        #expect(accept(&policy, count: DeferAcceptPolicy.onCount - 1, over: 0.1, from: 0) == [])
+        #expect(policy.accepted(at: 1_500_000) == nil)
+        #expect(!policy.deferring)
+    }
+
     @Test func justBelowTheThresholdNeverDefers() {
         var policy = DeferAcceptPolicy()
         #expect(accept(&policy, count: 2800, over: 3, from: 0) == [])
     }
 
-    @Test func loadTurnsItOnAfterOneWindowAndOnlyOnce() {
+    @Test func loadTurnsItOnAtTheThousandthConnectionAndOnlyOnce() {
         var policy = DeferAcceptPolicy()
         // 20,000 a second, as wrk makes them, for three seconds.
-        #expect(accept(&policy, count: 60_000, over: 3, from: 0) == [true])
+        var changes: [(Int, Bool)] = []
+        for i in 0..<60_000 {
+            if let change = policy.accepted(at: Int64(i) * 50) { changes.append((i + 1, change)) }
+        }
+        #expect(changes.count == 1)
+        #expect(changes.first?.0 == DeferAcceptPolicy.onCount && changes.first?.1 == true)
         #expect(policy.deferring)
     }
 
