@@ -68,6 +68,14 @@ extension JSONValue {
 
     static func writeString(_ s: String, into out: inout String) {
         out += "\""
+        // Nearly every string (keys, ids, tokens, paths) needs no escape: appended whole, it
+        // costs a copy, not an append per scalar (the credential documents rendered at each
+        // rotation took 1.8M instructions that way, a twentieth of the start).
+        guard s.utf8.contains(where: Self.needsEscape) else {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -83,5 +91,9 @@ extension JSONValue {
             }
         }
         out += "\""
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 }
