@@ -4,8 +4,8 @@
 /// Under load, a connection is accepted the moment its handshake ends and its request follows
 /// a few microseconds later, so each one costs a registration with epoll, a wake-up and the
 /// removal again. Deferred, the kernel queues it for accept only once the request is there:
-/// one accept, one read, one write, one close. That halves the system time per request under
-/// load (25–27 µs → 18–20 µs per token PUT on the 2-core build machine).
+/// one accept, one read, one write, one close. That takes a fifth or more off the system time
+/// per request under load (25–27 µs → 18–23 µs per token PUT on the 2-core build machine).
 ///
 /// The price is that a connection which sends nothing is seen only when the deferral ends
 /// (about a second: the kernel's first SYN-ACK retransmission), so it counts against the
