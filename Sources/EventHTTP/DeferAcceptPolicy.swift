@@ -15,7 +15,7 @@
 struct DeferAcceptPolicy {
     /// Connections within one window that turn deferral on as soon as the last of them is
     /// accepted (a load test reaches it in a few dozen milliseconds), and the rate per second
-    /// of a whole window below which it goes off.
+    /// of a whole window below which it goes off again.
     static let onCount = 1000
     static let offRate = 100.0
     /// How long a window of counting lasts, in microseconds.
@@ -28,13 +28,9 @@ struct DeferAcceptPolicy {
     /// Counts a connection accepted at `now` (monotonic microseconds). Returns the new
     /// setting when it changes, nil when it stays.
     mutating func accepted(at now: Int64) -> Bool? {
-        guard windowStart != nil else {
-            windowStart = now
-            count = 1
-            return nil
-        }
+        if windowStart == nil { windowStart = now }
         count += 1
-        if let change = evaluate(at: now) { return change }
+        if endsDeferral(at: now) { return false }
         if !deferring, count >= Self.onCount {
             deferring = true
             return true
@@ -42,24 +38,19 @@ struct DeferAcceptPolicy {
         return nil
     }
 
-    /// Once the window has lasted its second, ends it at `now` and decides from its rate;
-    /// also called by a timer while deferring, so that deferral ends soon after the
-    /// connections stop coming.
-    mutating func evaluate(at now: Int64) -> Bool? {
-        guard let start = windowStart, now - start >= Self.window else { return nil }
+    /// Once the window has lasted its second, ends it at `now`; true when that turns deferral
+    /// off, the window's rate being low (turning on is the count's job, in `accepted`). Also
+    /// called by a timer while deferring, so that deferral ends soon after the connections
+    /// stop coming.
+    mutating func endsDeferral(at now: Int64) -> Bool {
+        guard let start = windowStart, now - start >= Self.window else { return false }
         // The rate over the time the window actually covered: after a pause, that is the
         // pause as well, so one connection after a burst does not keep deferral on.
         let rate = Double(count) * 1_000_000 / Double(now - start)
         windowStart = now
         count = 0
-        if !deferring, rate >= Double(Self.onCount) * 1_000_000 / Double(Self.window) {
-            deferring = true
-            return true
-        }
-        if deferring, rate < Self.offRate {
-            deferring = false
-            return false
-        }
-        return nil
+        guard deferring, rate < Self.offRate else { return false }
+        deferring = false
+        return true
     }
 }

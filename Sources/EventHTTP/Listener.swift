@@ -119,7 +119,7 @@ final class Listener {
             guard let self else { return }
             self.deferralCheckSet = false
             guard self.fd >= 0, self.deferAccept.deferring else { return }
-            if self.deferAccept.evaluate(at: Monotonic.microseconds()) == false {
+            if self.deferAccept.endsDeferral(at: Monotonic.microseconds()) {
                 self.setDeferral(false)
             } else {
                 self.checkDeferralLater()

@@ -43,7 +43,8 @@ final class Emulator: @unchecked Sendable {
     var journal = Journal()
     let metrics = Metrics()
     var stopping = false
-    /// When the start-up pages are handed back; set once the listeners are open.
+    /// When the start-up pages are handed back; set once the listeners are open, nil again
+    /// once both releases are made.
     var startupPages: StartupPages.Schedule?
 
     init(configuration: Configuration, built: SourceFactory.Built, logger: Logger,
@@ -212,9 +213,10 @@ final class Emulator: @unchecked Sendable {
         guard !stopping else { return }
         let wait = refresher.tick()
         noteDroppedLogLines()
-        let answered = servers.reduce(0) { $0 + $1.requestsAnswered } + (containerServer?.requestsAnswered ?? 0)
-        if startupPages?.isDue(now: Monotonic.seconds(), answered: answered) == true {
-            releaseStartupPages()
+        if var pages = startupPages {
+            let answered = servers.reduce(0) { $0 + $1.requestsAnswered } + (containerServer?.requestsAnswered ?? 0)
+            if pages.isDue(now: Monotonic.seconds(), answered: answered) { releaseStartupPages() }
+            startupPages = pages.finished ? nil : pages
         }
         if service.refreshIdentityCredentials(), let set = service.identityCredentialSet {
             logger.debug("published instance identity credentials", metadata: [

@@ -29,6 +29,9 @@ enum StartupPages {
             self.opened = opened
         }
 
+        /// Both releases made: nothing is left to schedule.
+        var finished: Bool { releases == 2 }
+
         /// True when the pages are to be handed back now, given the time and the number of
         /// requests answered so far.
         mutating func isDue(now: Double, answered: Int) -> Bool {

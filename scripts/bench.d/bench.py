@@ -88,6 +88,11 @@ def rss_kib(pid):
     return 0
 
 
+def open_fds(pid):
+    """Descriptors the process holds: sockets of accepted connections among them."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
 def anonymous_kib(pid):
     """The private, anonymous part of the RSS: what the process itself allocated, as opposed
     to the pages of its executable and shared libraries that the kernel can drop and re-read."""
@@ -301,7 +306,7 @@ def measure_memory_and_start(home, args):
         # stops; idle connections opened meanwhile would be held by the kernel, not the
         # emulator, for a second. Wait that out, so the reading is of connections it holds.
         time.sleep(3)
-        base_fds = len(os.listdir(f"/proc/{proc.pid}/fd"))
+        base_fds = open_fds(proc.pid)
         sockets = []
         try:
             for _ in range(args.idle):
@@ -315,10 +320,10 @@ def measure_memory_and_start(home, args):
             # Until the emulator has accepted them all, or its read timeout (5 s) would close
             # the first.
             deadline = time.monotonic() + 4
-            while len(os.listdir(f"/proc/{proc.pid}/fd")) - base_fds < len(sockets) and time.monotonic() < deadline:
+            while open_fds(proc.pid) - base_fds < len(sockets) and time.monotonic() < deadline:
                 time.sleep(0.1)
             time.sleep(0.5)
-            result["idle_conns"] = len(os.listdir(f"/proc/{proc.pid}/fd")) - base_fds
+            result["idle_conns"] = open_fds(proc.pid) - base_fds
             result["idle_conns_kib"] = rss_kib(proc.pid)
             # An honest client still gets its answer while they hang on.
             t0 = time.monotonic()
