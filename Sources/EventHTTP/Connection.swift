@@ -21,6 +21,11 @@ final class Connection {
     /// Monotonic microseconds at accept; the whole request must arrive by `deadline`.
     let started: Int64
     let deadline: Int64
+    /// Monotonic microseconds when the request's first byte was read (the accept's time when
+    /// it was there at once). The access log's duration counts from here, as nginx's
+    /// `$request_time` does: a client's pause between connecting and sending is not the
+    /// emulator's time.
+    private(set) var requestBegan: Int64?
     let parser: RequestParser
     private(set) var isClosed = false
     private var event: OpaquePointer?
@@ -46,11 +51,14 @@ final class Connection {
         if let event { event_free(event) }
     }
 
-    /// Reads what the socket has into the parser, using the loop's shared `scratch` buffer.
-    func read(into scratch: UnsafeMutableRawBufferPointer) -> ReadResult {
+    /// Reads what the socket has into the parser, using the loop's shared `scratch` buffer;
+    /// `atAccept` when called in the same pass as the accept, whose time is then the first
+    /// byte's (no clock read).
+    func read(into scratch: UnsafeMutableRawBufferPointer, atAccept: Bool) -> ReadResult {
         while true {
             let n = recv(fd, scratch.baseAddress, scratch.count, 0)
             if n > 0 {
+                if requestBegan == nil { requestBegan = atAccept ? started : Monotonic.microseconds() }
                 switch parser.feed(UnsafeRawBufferPointer(rebasing: scratch[..<n])) {
                 case .complete: return .request
                 case .refuse(let status): return .refuse(status)

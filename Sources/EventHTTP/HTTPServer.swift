@@ -128,15 +128,15 @@ public final class HTTPServer {
         // Held until `close`; libevent only has an unretained pointer to it.
         _ = Unmanaged.passRetained(connection)
         if firstReads.readAtOnce() {
-            readable(connection)
+            readable(connection, atAccept: true)
             firstReads.record(foundRequest: !connection.isWaitingToRead)
         } else {
             connection.waitToRead(loop: loop, now: started)
         }
     }
 
-    func readable(_ connection: Connection) {
-        switch connection.read(into: scratch) {
+    func readable(_ connection: Connection, atAccept: Bool = false) {
+        switch connection.read(into: scratch, atAccept: atAccept) {
         case .request:
             requestArrived(on: connection)
             stopReading(connection)
@@ -261,7 +261,7 @@ public final class HTTPServer {
                 time: now, client: request.clientAddress, port: request.clientPort,
                 method: request.method == .other ? "OTHER" : request.method.rawValue, path: request.target,
                 status: answered ? response.status.code : 0, bytes: answered && !head ? response.body.utf8.count : 0,
-                durationMicroseconds: Int(Monotonic.microseconds() - connection.started),
+                durationMicroseconds: Int(Monotonic.microseconds() - (connection.requestBegan ?? connection.started)),
                 userAgent: request.headers["User-Agent"] ?? "", annotation: response.annotation))
         }
         guard answered else {

@@ -7,12 +7,13 @@ import json
 import os
 import re
 import signal
+import socket
 import time
 from datetime import datetime, timezone
 
 from imds_helpers import (
-    CREDS_PATH, TEST_UA, TOKEN_HEADER, TOKEN_PATH, TTL_HEADER, fetch_credentials, get, get_token,
-    put_token, request, signing_key_id, tamper, wait_until,
+    CREDS_PATH, TEST_UA, TOKEN_HEADER, TOKEN_PATH, TTL_HEADER, build_request, fetch_credentials, get,
+    get_token, put_token, read_until_close, request, signing_key_id, tamper, wait_until,
 )
 
 ROLE = "imds-emulator"
@@ -208,3 +209,24 @@ def test_secrets_never_logged(emulator, tmp_path, aws_env, run_client, aws_cli, 
         for s in secrets:
             for frag in _fragments(s):
                 assert frag not in text, f"a secret ({frag[:6]}…) appears in {where}"
+
+
+def test_duration_counts_from_the_first_byte_of_the_request(emulator):
+    """duration_us is the emulator's time, as nginx's $request_time: from the request's first
+    byte to the answer. A client that connects and waits before sending does not add its
+    pause; one that sends its request slowly does."""
+    emu = emulator("--imdsv1", "enabled")
+    data = build_request("GET", MD + "instance-id", emu.host, emu.port)
+    with socket.create_connection((emu.host, emu.port), timeout=5) as s:
+        time.sleep(0.6)
+        s.sendall(data)
+        assert read_until_close(s).status == 200
+    with socket.create_connection((emu.host, emu.port), timeout=5) as s:
+        s.sendall(data[:10])
+        time.sleep(0.6)
+        s.sendall(data[10:])
+        assert read_until_close(s).status == 200
+    paused, slow = emu.wait_records(2)[-2:]
+    assert paused["status"] == 200 and slow["status"] == 200, (paused, slow)
+    assert paused["duration_us"] < 300_000, f"the pause before the request was counted: {paused}"
+    assert slow["duration_us"] >= 550_000, f"the slowly sent request was not counted whole: {slow}"
