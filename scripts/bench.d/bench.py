@@ -4,13 +4,15 @@ Both servers run pinned to CPU 0 and the load generator (wrk) to CPU 1; each req
 new connection, as SDKs talk to IMDS. Workloads alternate between the two servers for
 several rounds; medians are reported with the ratio emulator/nginx. Then each workload runs
 again at half of nginx's full-load rate (latency where the server is not the bottleneck),
-and once more with a slowloris client holding 1,000 half-sent requests open. Memory and
-start-up time are measured on fresh emulator processes. Everything runs on 127.0.0.1,
-bounded in time.
+and once more with a slowloris client holding 1,000 half-sent requests open; one more
+half-rate run, with the access log on, splits the latency into the emulator's own time and
+the rest. Memory and start-up time are measured on fresh emulator processes. Everything runs
+on 127.0.0.1, bounded in time.
 """
 
 import argparse
 import http.client as httpclient
+import json
 import os
 import re
 import resource
@@ -337,6 +339,37 @@ def measure_memory_and_start(home, args):
     return result
 
 
+def measure_server_side(home, rate, latency_ms, seconds):
+    """Where the half-rate latency goes: one more credentials run at that rate, with the access
+    log on, splits wrk's latency into the emulator's own time from the request's first byte to
+    its answer (each line's duration_us) and the rest: the kernel's queues and wake-ups, and
+    waiting to be scheduled. The log costs CPU, so this run is reported on its own, never in
+    the tables."""
+    log = os.path.join(home, "access.log")
+    port = free_port()
+    proc = start_emulator(home, port, ("--access-log", log))
+    try:
+        token, _ = wait_credentials(port, time.monotonic() + 10)
+        env = dict(os.environ, TOKEN=token, CREDS_PATH=CREDS_PATH)
+        r = paced(port, "creds.lua", seconds, rate, latency_ms, env)
+    finally:
+        stop(proc)
+    durations = []
+    with open(log) as f:
+        for line in f:
+            record = json.loads(line)
+            if record["path"] == CREDS_PATH and record["status"] == 200:
+                durations.append(record["duration_us"])
+    os.remove(log)
+    durations.sort()
+    if not durations:
+        raise RuntimeError("the access log holds no credentials request")
+    r["server_us"] = {q: durations[min(len(durations) - 1, int(q * len(durations)))] for q in (0.5, 0.99)}
+    r["server_us"]["max"] = durations[-1]
+    r["logged"] = len(durations)
+    return r
+
+
 def measure_instructions(home, work, token, doc, n):
     """Instructions per request of both servers, by callgrind (see instructions.py)."""
     workloads = ["credentials", "token", "sequence"]
@@ -432,6 +465,8 @@ def main():
             if nginx:
                 stop(nginx)
 
+        split = measure_server_side(home, statistics.median(r["rps"] for r in results[("credentials", "nginx")]) / 2,
+                                    statistics.median(r["p50"] for r in results[("credentials", "nginx")]), args.duration)
         counted = measure_instructions(home, work, token, doc, args.instructions) if args.instructions else None
         memory = measure_memory_and_start(home, args)
     finally:
@@ -466,6 +501,12 @@ def main():
             print(f"{name:12} {server:14} {med_of(runs, 'rps'):>10.0f} {med_of(runs, 'p50'):>8.3f} "
                   f"{med_of(runs, 'p99'):>8.3f} {'':>11} {sum(r['errors'] for r in runs):>7}")
         summary.append(f"{name} half-rate p99 {med_of(half[(name, 'imds-emulator')], 'p99'):.2f} ms")
+    server = split["server_us"]
+    print(f"where it goes, credentials once more at half rate with the access log on: wrk saw p50 {split['p50']:.3f} ms, "
+          f"p99 {split['p99']:.3f} ms; the emulator's own time from first byte to answer (duration_us of "
+          f"{split['logged']} lines) p50 {server[0.5]} us, p99 {server[0.99]} us, max {server['max']} us; "
+          f"the rest is the kernel's queues and wake-ups and the wait to be scheduled")
+    summary.append(f"half-rate server-side p99 {server[0.99]} us")
     print(f"credentials with {args.slowloris} slowloris connections held (honest p99 target <= 10 ms):")
     for server in ["imds-emulator", "nginx"]:
         runs = slowloris[server]
