@@ -43,9 +43,11 @@ let package = Package(
             pkgConfig: "expat",
             providers: [.apt(["libexpat1-dev"])]
         ),
-        .systemLibrary(
+        // libevent's core is linked; libevent_openssl, libssl and libcrypto are loaded on
+        // first use (see its header).
+        .target(
             name: "CLibeventOpenSSL",
-            providers: [.apt(["libevent-dev", "libssl-dev"])]
+            linkerSettings: [.linkedLibrary("event_core"), .linkedLibrary("dl")]
         ),
         .target(
             name: "CredentialRefresh",

@@ -79,6 +79,22 @@ def test_image_size_and_stripped_binary():
     assert ".symtab" not in elf_section_names(data), "the binary is not stripped"
 
 
+def test_image_carries_what_https_to_sts_loads():
+    """libevent_openssl, libssl and libcrypto are loaded on the first https call, so ldd of the
+    binary does not name them; the image must carry them anyway. An assume-role emulator in
+    the image, with no network, gets as far as connecting to its https endpoint: the libraries
+    loaded and the CA store was read; only the connection is refused."""
+    r = docker("run", "--rm", "--network", "none", "--entrypoint", "/usr/local/bin/imds-emulator",
+               "-e", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
+               "-e", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+               IMAGE, "serve", "--listen", "127.0.0.1:0", "--access-log", "off", "--source", "assume-role",
+               "--role-arn", "arn:aws:iam::123456789012:role/app", "--sts-endpoint", "https://127.0.0.1:1/",
+               timeout=60, check=False)
+    assert r.returncode == 1, f"exit {r.returncode}: {r.stdout}{r.stderr}"
+    assert "could not be loaded" not in r.stderr and "lack" not in r.stderr, r.stderr
+    assert "127.0.0.1:1" in r.stderr and "refused" in r.stderr.lower(), r.stderr
+
+
 def elf_section_names(data: bytes) -> set[str]:
     """Section names of a 64-bit little-endian ELF file."""
     assert data[:4] == b"\x7fELF" and data[4] == 2 and data[5] == 1, "not an ELF64 LE file"

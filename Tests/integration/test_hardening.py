@@ -22,6 +22,7 @@ import os
 import signal
 import socket
 import stat
+import subprocess
 import time
 from pathlib import Path
 
@@ -756,6 +757,38 @@ def test_sts_certificate_is_checked(tmp_path, home, scripted_server, case):
         assert reason in r.stderr, r.stderr
         assert not sts.seen(), f"a request went to a server whose certificate was refused: {sts.seen()}"
     assert ENV_SECRET not in r.stderr + r.stdout
+
+
+def test_without_libevent_openssl_https_fails_with_a_message_naming_it(tmp_path, home, scripted_server):
+    """libevent_openssl (with libssl and libcrypto) is loaded on the first https call, not at
+    start. Hidden in a mount namespace of this test's own (/dev/null bound over it), the
+    emulator says which library HTTPS needs and exits 1, sending nothing and crashing not."""
+    found = sorted(Path("/usr/lib").glob("*/libevent_openssl-2.1.so.7"))
+    assert found, "libevent_openssl-2.1.so.7 is not installed"
+    library = found[0]
+    cert, key = self_signed_certificate(tmp_path, "DNS:localhost,IP:127.0.0.1")
+    sts = scripted_server(lambda h, seen: h.reply(403, STS_ACCESS_DENIED.encode(), content_type="text/xml"),
+                          tls=(cert, key))
+    env = dict(source_env(home, key_env()), SSL_CERT_FILE=str(cert))
+    hide = f"mount --bind /dev/null {library.resolve()} && exec \"$@\""
+    cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", hide, "sh",
+           str(binary()), "serve", "--listen", "127.0.0.1:0", *assume_role_args(sts.url)]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30, cwd=str(tmp_path))
+    assert r.returncode == 1, f"expected exit 1, got {r.returncode}: {r.stderr}"
+    assert "libevent_openssl-2.1.so.7" in r.stderr and "could not be loaded" in r.stderr, r.stderr
+    assert not sts.seen(), f"a request went out without TLS: {sts.seen()}"
+    assert ENV_SECRET not in r.stderr + r.stdout
+
+
+def test_a_synthetic_emulator_never_maps_openssl(emulator):
+    """Only an https call loads libevent_openssl, libssl and libcrypto: an emulator on the
+    synthetic source that has served credentials has none of them mapped."""
+    emu = emulator()
+    fetch_credentials(emu, ROLE)
+    maps = Path(f"/proc/{emu.proc.pid}/maps").read_text()
+    loaded = sorted({line.split()[-1] for line in maps.splitlines()
+                     if any(name in line for name in ("libssl", "libcrypto", "libevent_openssl"))})
+    assert not loaded, f"mapped without an https call: {loaded}"
 
 
 # =========================================================================== 13.9 smaller

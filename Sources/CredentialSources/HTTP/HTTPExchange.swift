@@ -103,12 +103,12 @@ final class HTTPExchange {
         if let tls {
             let ssl: OpaquePointer
             do { ssl = try tls.connection(to: target) } catch { return fail(error.message) }
-            let made = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_CONNECTING, options)
+            let made = tls.openssl.bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_CONNECTING, options)
             // Past its first allocation a failing libevent has already freed the SSL and
             // closed the socket, so neither is touched again either way.
             fd = -1
             guard let made else { return fail("cannot start TLS with \(target.authority)") }
-            bufferevent_openssl_set_allow_dirty_shutdown(made, 1)
+            tls.openssl.bufferevent_openssl_set_allow_dirty_shutdown(made, 1)
             self.ssl = ssl
             stream = made
             stage = .handshaking
@@ -181,7 +181,7 @@ final class HTTPExchange {
         }
         if what & BEV_EVENT_ERROR != 0 {
             let code = errno
-            if tls != nil, let reason = TLSFailure.reason(ssl: ssl, stream: stream, host: target.host) {
+            if let tls, let reason = TLSFailure.reason(tls.openssl, ssl: ssl, stream: stream, host: target.host) {
                 let step = stage == .handshaking ? "TLS handshake" : "TLS connection"
                 return fail("the \(step) with \(target.authority) failed: \(reason)")
             }
