@@ -95,6 +95,17 @@ def test_image_carries_what_https_to_sts_loads():
     assert "127.0.0.1:1" in r.stderr and "refused" in r.stderr.lower(), r.stderr
 
 
+def test_image_holds_libssl_but_not_libstdcxx():
+    """The image's libraries are what the emulator loads: libssl and libcrypto (picked by name,
+    for https), but no libstdc++, which the static build links in."""
+    # The image has no ls: the shell's own glob and echo list the files.
+    r = docker("run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", IMAGE, "-c",
+               'for f in /usr/lib/* /usr/lib/*/*; do echo "${f##*/}"; done', timeout=60)
+    files = r.stdout.split()
+    assert any(f.startswith("libssl.so") for f in files) and any(f.startswith("libcrypto.so") for f in files), files
+    assert not [f for f in files if f.startswith("libstdc++")], f"the image carries libstdc++: {files}"
+
+
 def elf_section_names(data: bytes) -> set[str]:
     """Section names of a 64-bit little-endian ELF file."""
     assert data[:4] == b"\x7fELF" and data[4] == 2 and data[5] == 1, "not an ELF64 LE file"
