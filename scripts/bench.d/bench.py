@@ -145,6 +145,13 @@ def wrk(port, script, seconds, connections, env):
     return dict(requests=requests, rps=rps, p50=p50, p99=p99, errors=errors)
 
 
+def half_load(results, name):
+    """Half of nginx's median full-load rate for a workload, and nginx's median p50 there
+    (which `paced` needs to size its connections)."""
+    runs = results[(name, "nginx")]
+    return statistics.median(r["rps"] for r in runs) / 2, statistics.median(r["p50"] for r in runs)
+
+
 def paced(port, script, seconds, rate, latency_ms, env):
     """wrk at about `rate` requests/s: enough connections that, each waiting a random delay
     averaging MEAN_DELAY_MS before every request, together they send `rate` per second."""
@@ -438,15 +445,13 @@ def main():
             # Rounds alternate the servers as above; medians are reported.
             for round_ in range(args.rounds):
                 for name, script in workloads:
-                    rate = statistics.median(r["rps"] for r in results[(name, "nginx")]) / 2
-                    latency = statistics.median(r["p50"] for r in results[(name, "nginx")])
+                    rate, latency = half_load(results, name)
                     for server, p, pid in servers:
                         r = paced(p, script, args.duration, rate, latency, env)
                         half.setdefault((name, server), []).append(r)
                         print(f"round {round_ + 1} half-rate {name:12} {server:14} {r['rps']:>10.0f} req/s  "
                               f"p50 {r['p50']:.3f} ms  p99 {r['p99']:.3f} ms  errors {r['errors']}", flush=True)
-                rate = statistics.median(r["rps"] for r in results[("credentials", "nginx")]) / 2
-                latency = statistics.median(r["p50"] for r in results[("credentials", "nginx")])
+                rate, latency = half_load(results, "credentials")
                 for server, p, pid in servers:
                     slow = Slowloris(p, args.slowloris)
                     try:
@@ -465,8 +470,7 @@ def main():
             if nginx:
                 stop(nginx)
 
-        split = measure_server_side(home, statistics.median(r["rps"] for r in results[("credentials", "nginx")]) / 2,
-                                    statistics.median(r["p50"] for r in results[("credentials", "nginx")]), args.duration)
+        split = measure_server_side(home, *half_load(results, "credentials"), args.duration)
         counted = measure_instructions(home, work, token, doc, args.instructions) if args.instructions else None
         memory = measure_memory_and_start(home, args)
     finally:

@@ -6,7 +6,7 @@
  * libssl and libcrypto are not linked but loaded on first use (imds_openssl_load): every
  * other emulator never maps them, nor pays for loading them at start (5.0 million of the
  * 40.9 million instructions from exec to the first credentials served) or for their pages
- * (about 2 MiB resident).
+ * (1.5–2 MiB resident).
  *
  * System headers first, as in CLibevent: libevent's event-config.h defines _GNU_SOURCE, and
  * glibc must not see it here but not in Swift's Glibc module. */
